@@ -1,0 +1,62 @@
+"""Typer CLI: parses arguments, calls one library function, renders the result.
+
+Each command lives in its own module under ``recommender.cli`` and registers itself on
+``app``. Heavy imports happen inside the command functions so ``--help`` and ``suggest``
+start fast. Errors from the library (``RecommenderError``) are mapped to a one-line message
+and an exit code here, in one place: user error 1, usage error 2.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+import typer
+
+from recommender.errors import RecommenderError
+
+app = typer.Typer(
+    name="recommender",
+    help="Turn TikTok exports into concrete, honest next steps: what and when to post.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+DEFAULT_DATA = os.environ.get("RECOMMENDER_DATA", "data/store")
+DEFAULT_MODELS = os.environ.get("RECOMMENDER_MODELS", "models")
+
+
+def fail(error: RecommenderError) -> None:
+    """Print the one-line error to stderr and exit with its code."""
+    message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code=error.exit_code)
+
+
+def emit_json(payload: Any) -> None:
+    """Write a JSON document to stdout (numbers, ISO dates; no NaN)."""
+    typer.echo(json.dumps(payload, indent=2, ensure_ascii=False, default=str, allow_nan=False))
+
+
+def interactive() -> bool:
+    """True when progress bars make sense: a terminal on stderr, not CI."""
+    return sys.stderr.isatty() and not os.environ.get("CI")
+
+
+def _register() -> None:
+    # Imported for their side effect of adding commands to ``app``.
+    from recommender.cli import commands  # noqa: F401
+
+
+def main() -> None:
+    _register()
+    try:
+        app()
+    except RecommenderError as error:  # pragma: no cover - commands catch their own
+        fail(error)
+
+
+_register()
