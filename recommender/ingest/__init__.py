@@ -24,7 +24,7 @@ from recommender.ingest.base import Adapter, AdapterResult, IngestContext, Sourc
 from recommender.store import Store
 
 # Most specific first: the generic CSV reader accepts almost any table, so it goes last.
-ADAPTER_MODULES = ("personal", "studio", "api", "scrapers", "trends", "generic")
+ADAPTER_MODULES = ("creators", "personal", "studio", "api", "scrapers", "trends", "generic")
 _IGNORED_NAMES = {".ds_store", "thumbs.db", "desktop.ini"}
 
 
@@ -227,7 +227,7 @@ def _store_result(store: Store, result: AdapterResult, timezone: str | None) -> 
         notes=list(result.notes),
     )
     for table, frame in result.tables().items():
-        if table == "creators":
+        if table == "creators" and result.adapter != "creators":
             frame = _new_creators_only(store, frame, timezone)
         counts = store.upsert(table, frame)
         if counts.added or counts.updated:
@@ -248,7 +248,8 @@ def _main(result: AdapterResult, table: str) -> bool:
 
 
 def _new_creators_only(store: Store, frame: pd.DataFrame, timezone: str | None) -> pd.DataFrame:
-    """Adapters default the zone to UTC; never let that overwrite a zone set earlier."""
+    """Export adapters default the zone to UTC; never let that overwrite a zone set earlier
+    (by --timezone or a creators CSV, which is authoritative and bypasses this)."""
     if frame.empty or timezone:
         return frame
     known = set(store.read("creators")["creator"].astype(str))
