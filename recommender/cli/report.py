@@ -1,0 +1,35 @@
+"""``recommender report``: a self-contained HTML report for one creator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from recommender.cli import DEFAULT_DATA, DEFAULT_MODELS, app, emit_json, fail
+from recommender.errors import RecommenderError
+
+
+@app.command()
+def report(
+    creator: str = typer.Argument(..., help="Creator handle as stored."),
+    out: Path = typer.Option(Path("report.html"), "--out", help="HTML file to write."),
+    data: Path = typer.Option(Path(DEFAULT_DATA), "--data", help="Store directory."),
+    models: Path = typer.Option(Path(DEFAULT_MODELS), "--models", help="Models directory."),
+    now: str | None = typer.Option(None, "--now", help="Plan from this time (ISO 8601)."),
+    as_json: bool = typer.Option(False, "--json", help="Print what was written as JSON."),
+) -> None:
+    """Write an HTML report: best slots heatmap, engagement trend, hashtags, sounds, model card."""
+    from recommender.model.registry import load_champion
+    from recommender.recommend.report import write_report
+    from recommender.store import Store
+
+    try:
+        result = write_report(Store(data).load(), load_champion(models), creator, out, now=now)
+    except RecommenderError as error:
+        fail(error)
+        return
+    if as_json:
+        emit_json(result.to_dict())
+    else:
+        typer.echo(f"Wrote {result.html} (+ {len(result.images)} PNG charts beside it)")

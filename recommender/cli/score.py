@@ -1,0 +1,73 @@
+"""``recommender score``: score an agency content plan."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from recommender.cli import DEFAULT_DATA, DEFAULT_MODELS, app, emit_json, fail
+from recommender.errors import RecommenderError
+
+SCREEN_ROWS = 15
+
+
+@app.command()
+def score(
+    plan: Path = typer.Argument(..., help="Plan file: .csv, .parquet or .json."),
+    out: Path | None = typer.Option(None, "--out", help="Write scored rows (.csv/.parquet/.json)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the JSON document."),
+    data: Path = typer.Option(Path(DEFAULT_DATA), "--data", help="Store directory."),
+    models: Path = typer.Option(Path(DEFAULT_MODELS), "--models", help="Models directory."),
+) -> None:
+    """Score every row of a content plan: prediction, interval, rank, reasons, better slot."""
+    from recommender.model.registry import load_champion
+    from recommender.recommend.plan_io import plan_format, write_plan
+    from recommender.recommend.score import score_plan
+    from recommender.store import Store
+
+    try:
+        if out is not None:
+            plan_format(out)  # fail on a bad extension before the work
+        result = score_plan(plan, Store(data).load(), load_champion(models))
+        if out is not None:
+            write_plan(result.rows, out)
+    except RecommenderError as error:
+        fail(error)
+        return
+    if as_json:
+        emit_json(result.to_dict())
+    else:
+        _render(result, out)
+
+
+def _render(result, out: Path | None) -> None:  # type: ignore[no-untyped-def]
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    if out is None:
+        table = Table(title=f"{result.path}: first {SCREEN_ROWS} rows")
+        for column in ("creator", "planned_at", "predicted", "lift_pct", "rank", "reasons",
+                       "better_slot"):
+            table.add_column(column)
+        for _, row in result.rows.head(SCREEN_ROWS).iterrows():
+            table.add_row(*(_cell(row.get(c)) for c in ("creator", "planned_at", "predicted",
+                                                       "lift_pct", "rank", "reasons",
+                                                       "better_slot")))
+        console.print(table)
+    else:
+        console.print(f"Wrote {len(result.rows)} rows to {out}")
+    s = result.summary
+    console.print(f"{s['scored']} scored, {s['rejected']} rejected, {s['unknown_creators']} "
+                  f"unknown creator(s), {s['better_slots']} better slot(s) found.")
+    for _, r in result.rejected.head(20).iterrows():
+        console.print(f"[yellow]{r['file']} row {r['row']} {r['field']}: {r['reason']}[/yellow]")
+    for note in result.notes:
+        console.print(f"[dim]{note}[/dim]")
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        return "" if value != value else f"{value:,.1f}"
+    return "" if value is None else str(value)

@@ -1,0 +1,229 @@
+"""Candidate posts for one creator: slots x hashtag sets x sound x duration.
+
+Every candidate is a hypothetical post in the query format the model takes (``creator``,
+``posted_at``, ``caption``, ``hashtags``, ``sound_id``, ``sound_name``, ``sound_is_original``,
+``duration_s``) plus bookkeeping columns (``kind``, ``variant``, ``local``) that the model
+ignores. Slots are whole local hours in the creator's time zone, so a half-hour zone such as
+Asia/Kolkata gets 19:00 local, not 19:30.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from recommender.engagement import log_engagement
+from recommender.recommend.trends import TrendState
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DURATION_BUCKETS = (15.0, 30.0, 60.0)
+MIN_TAG_USES = 3
+TAG_SHRINK = 5.0  # pseudo-posts at the creator's median: a tag used twice is not "best"
+SETTLED_DAYS = 3.0  # younger posts have not finished growing; leave them out of tag stats
+QUERY_COLUMNS = ["creator", "posted_at", "caption", "hashtags", "sound_id", "sound_name",
+                 "sound_is_original", "duration_s"]
+_TAG = re.compile(r"#\w+")
+
+
+@dataclass(frozen=True)
+class Sound:
+    id: str | None
+    name: str
+    trending: bool
+    status: str = ""  # "near its peak", "peaked 3 weeks ago"...
+
+    @property
+    def is_original(self) -> bool:
+        return self.name == "original sound"
+
+    def to_dict(self) -> dict[str, object]:
+        return {"id": self.id, "name": self.name, "trending": self.trending}
+
+
+ORIGINAL = Sound(None, "original sound", False)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What the creator is about to post (every field optional)."""
+
+    caption: str | None = None
+    hashtags: tuple[str, ...] | None = None
+    sound: str | None = None
+    duration_s: float | None = None
+
+
+@dataclass
+class CreatorProfile:
+    """What the creator usually does: the reference for "vs your usual post"."""
+
+    creator: str
+    timezone: str
+    n_posts: int
+    usual_hour: int
+    usual_tags: list[str]
+    best_tags: list[str]
+    median_duration: float
+    caption: str
+    uses_trending_sounds: float  # share of posts with a non-original sound
+    tag_scores: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
+
+
+def creator_profile(posts: pd.DataFrame, creator: str, timezone: str, target: str,
+                    now: pd.Timestamp) -> CreatorProfile:
+    own = posts[(posts["creator"] == creator) & (posts["posted_at"] <= now)]
+    if own.empty:
+        return CreatorProfile(creator, timezone, 0, 19, [], [], 30.0, "", 0.0)
+    local = own["posted_at"].dt.tz_convert(timezone)
+    tags = own["hashtags"].explode().dropna().astype(str)
+    scores = _tag_scores(own, target, now)
+    usual = list(tags.value_counts().index[:4])
+    best = [t for t in scores.index if scores[t] > 0][:3]
+    duration = pd.to_numeric(own["duration_s"], errors="coerce").dropna()
+    caption = str(own["caption"].fillna("").iloc[-1])
+    return CreatorProfile(
+        creator=creator,
+        timezone=timezone,
+        n_posts=len(own),
+        usual_hour=int(local.dt.hour.mode().iloc[0]),
+        usual_tags=usual,
+        best_tags=best,
+        median_duration=float(np.round(duration.median())) if len(duration) else 30.0,
+        caption=_TAG.sub("", caption).strip(),
+        uses_trending_sounds=float((~own["sound_is_original"].fillna(True).astype(bool)).mean()),
+        tag_scores=scores,
+    )
+
+
+def _tag_scores(own: pd.DataFrame, target: str, now: pd.Timestamp) -> pd.Series:
+    """Each tag's shrunk mean log engagement vs the creator's median (settled posts only)."""
+    settled = own[(now - own["posted_at"]) >= pd.Timedelta(days=SETTLED_DAYS)]
+    y = pd.Series(log_engagement(settled, target), index=settled.index)
+    resid = (y - y.median()).rename("resid")
+    long = settled[["hashtags"]].join(resid).explode("hashtags").dropna()
+    if long.empty:
+        return pd.Series(dtype=float)
+    stats = long.groupby("hashtags")["resid"].agg(["sum", "count"])
+    stats = stats[stats["count"] >= MIN_TAG_USES]
+    return (stats["sum"] / (stats["count"] + TAG_SHRINK)).sort_values(ascending=False)
+
+
+def slot_grid(now: pd.Timestamp, timezone: str, days: int, *, not_before: int | None = None,
+              not_after: int | None = None, exclude_weekdays: tuple[str, ...] = ()
+              ) -> pd.DatetimeIndex:
+    """Whole local hours after ``now`` for ``days`` days, as tz-aware local times.
+
+    Local hours that do not exist (spring forward) or happen twice (fall back) are skipped.
+    ``not_before`` > ``not_after`` wraps midnight (22 to 2 keeps 22, 23, 0, 1, 2).
+    """
+    start = now.tz_convert(timezone).tz_localize(None).floor("h") + pd.Timedelta(hours=1)
+    naive = pd.date_range(start, periods=days * 24, freq="h")
+    local = naive.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT").dropna()
+    keep = np.ones(len(local), dtype=bool)
+    hour = local.hour.to_numpy()
+    lo = 0 if not_before is None else not_before
+    hi = 23 if not_after is None else not_after
+    keep &= (hour >= lo) & (hour <= hi) if lo <= hi else (hour >= lo) | (hour <= hi)
+    excluded = [WEEKDAYS.index(d) for d in exclude_weekdays]
+    keep &= ~np.isin(local.day_of_week.to_numpy(), excluded)
+    return local[keep]
+
+
+def hashtag_sets(profile: CreatorProfile, trends: TrendState, draft: Draft | None
+                 ) -> dict[str, list[str]]:
+    """Named hashtag sets: the creator's usual, best, best + a trend, and the draft's."""
+    trending = [t for t in trends.trending_tags() if t not in profile.best_tags]
+    sets = {
+        "usual": profile.usual_tags,
+        "best": _fill(profile.best_tags, profile.usual_tags, 4),
+        "best+trend": _fill(profile.best_tags[:2] + trending[:1], profile.usual_tags, 4),
+    }
+    if draft is not None and draft.hashtags is not None:
+        sets["draft"] = list(draft.hashtags)
+    unique: dict[str, list[str]] = {}
+    for name, tags in sets.items():
+        if tags not in unique.values() or name == "usual":
+            unique[name] = tags
+    return unique
+
+
+def _fill(first: list[str], rest: list[str], size: int) -> list[str]:
+    out = list(dict.fromkeys(first))
+    for tag in rest:
+        if len(out) >= size:
+            break
+        if tag not in out:
+            out.append(tag)
+    return out
+
+
+def sound_options(trends: TrendState, draft: Draft | None) -> list[Sound]:
+    options = [ORIGINAL]
+    for status in trends.trending_sounds():
+        options.append(Sound(trends.sound_ids.get(status.name), status.name, True,
+                             status.describe()))
+    if draft is not None and draft.sound and draft.sound not in {s.name for s in options}:
+        options.append(resolve_sound(draft.sound, trends))
+    return options
+
+
+def resolve_sound(name: str, trends: TrendState) -> Sound:
+    if name.strip().lower() in ("original", "original sound", ""):
+        return ORIGINAL
+    status = trends.sound(name)
+    return Sound(trends.sound_ids.get(name), name, status.trending, status.describe())
+
+
+def durations(profile: CreatorProfile, draft: Draft | None) -> list[float]:
+    values = list(DURATION_BUCKETS)
+    if draft is not None and draft.duration_s is not None:
+        values.append(float(draft.duration_s))
+    return sorted(set(values))
+
+
+def queries(creator: str, slots: pd.DatetimeIndex, tags: list[list[str]], sounds: list[Sound],
+            lengths: list[float], caption: str) -> pd.DataFrame:
+    """The full cross product as a query frame (slot-major order)."""
+    combos = list(itertools.product(range(len(tags)), range(len(sounds)), range(len(lengths))))
+    n_slots, n_combos = len(slots), len(combos)
+    t_idx, s_idx, d_idx = (np.tile(np.array([c[k] for c in combos], dtype=int), n_slots)
+                           for k in range(3))
+    return pd.DataFrame({
+        "creator": creator,
+        "posted_at": np.repeat(slots.tz_convert("UTC"), n_combos),
+        "caption": caption,
+        "hashtags": [list(tags[i]) for i in t_idx],
+        "sound_id": [sounds[i].id for i in s_idx],
+        "sound_name": [sounds[i].name for i in s_idx],
+        "sound_is_original": [sounds[i].is_original for i in s_idx],
+        "duration_s": np.asarray(lengths, dtype=float)[d_idx],
+        "tag_set": t_idx,
+        "sound_option": s_idx,
+        "local": np.repeat(slots, n_combos),
+    })
+
+
+def reference_queries(profile: CreatorProfile, now: pd.Timestamp) -> pd.DataFrame:
+    """The creator's usual post at every hour of the coming week (the timing probe).
+
+    Scored with the candidates; its median is "your usual post" and its spread over the 168
+    hours is the model's timing profile for this creator.
+    """
+    slots = slot_grid(now, profile.timezone, 7)
+    return queries(profile.creator, slots, [profile.usual_tags], [ORIGINAL],
+                   [profile.median_duration], profile.caption)
+
+
+def parse_weekdays(text: str | None) -> tuple[str, ...]:
+    """'sat,sun' -> ('sat', 'sun'); raises ValueError naming the bad day."""
+    if not text:
+        return ()
+    days = tuple(d.strip().lower()[:3] for d in text.split(",") if d.strip())
+    bad = [d for d in days if d not in WEEKDAYS]
+    if bad:
+        raise ValueError(f"unknown weekday {bad[0]!r}; use mon,tue,wed,thu,fri,sat,sun")
+    return days

@@ -1,0 +1,286 @@
+"""``suggest``: the creator's best next posts, explained, with honest caveats.
+
+One batch goes to the model: the candidate grid (slots x hashtag sets x sound x duration),
+the timing probe (the usual post at every hour of the coming week), the draft's what-ifs and
+the creator's settled past posts (to check the timing profile against what happened).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from recommender.engagement import TARGETS, lift_to_percent, log_engagement
+from recommender.errors import UsageError
+from recommender.recommend import candidates as cand
+from recommender.recommend import explain, whatif
+from recommender.recommend.scoring import Scored, score_batch, to_count
+from recommender.recommend.timing import TimingEffect, timing_effect
+from recommender.recommend.trends import TrendState, trend_state
+from recommender.store import StoreData
+
+MIN_HISTORY = 10  # fewer posts: the population model speaks for "similar creators"
+HISTORY_ROWS = 300  # most recent settled posts used to check the timing profile
+MIN_GAP_H = 6
+
+
+@dataclass
+class Suggestion:
+    post_at: pd.Timestamp  # local, tz-aware
+    hashtags: list[str]
+    sound: cand.Sound
+    duration_s: float
+    predicted: float
+    low: float
+    high: float
+    lift: float  # percent vs the creator's baseline
+    reasons: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "post_at": self.post_at.isoformat(),
+            "hashtags": self.hashtags,
+            "sound": None if self.sound is None else self.sound.to_dict(),
+            "duration_s": round(self.duration_s, 1),
+            "predicted": round(self.predicted, 1),
+            "low": round(self.low, 1),
+            "high": round(self.high, 1),
+            "lift": round(self.lift, 1),
+            "reasons": self.reasons,
+        }
+
+
+@dataclass
+class SuggestResult:
+    creator: str
+    model: str
+    target: str
+    target_label: str
+    horizon_days: int
+    baseline: float
+    timezone: str
+    now: pd.Timestamp
+    timing: TimingEffect
+    suggestions: list[Suggestion]
+    notes: list[str]
+    cold_start: bool
+    what_ifs: list[dict[str, Any]] | None = None
+    profile: dict[str, float] = field(default_factory=dict)  # "Mon 19" -> lift % (report)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "creator": self.creator,
+            "model": self.model,
+            "target": self.target_label,
+            "horizon_days": self.horizon_days,
+            "baseline": round(self.baseline, 1),
+            "timing_effect": self.timing.to_dict(),
+            "suggestions": [s.to_dict() for s in self.suggestions],
+            "notes": self.notes,
+        }
+        if self.what_ifs is not None:
+            out["what_ifs"] = self.what_ifs
+        return out
+
+
+def suggest(data: StoreData, model: Any, creator: str, *, days: int = 7, top: int = 5,
+            draft: cand.Draft | None = None, now: pd.Timestamp | str | None = None,
+            not_before: int | None = None, not_after: int | None = None,
+            exclude_weekdays: tuple[str, ...] = ()) -> SuggestResult:
+    _check_args(days, top, not_before, not_after, exclude_weekdays)
+    when = resolve_now(data, now)
+    target = str(getattr(model, "target", "weighted"))
+    tz = data.timezone_of(creator)
+    profile = cand.creator_profile(data.posts, creator, tz, target, when)
+    trends = trend_state(data.trends, data.posts, when)
+    slots = cand.slot_grid(when, tz, days, not_before=not_before, not_after=not_after,
+                           exclude_weekdays=exclude_weekdays)
+    if len(slots) == 0:
+        raise UsageError("no posting slot is left after --not-before/--not-after/"
+                         "--exclude-weekdays; widen the window")
+    batch = _batch(data, profile, trends, slots, draft, when, target, model)
+    scored = score_batch(model, batch.frame, data)
+    return _result(data, model, profile, trends, batch, scored, top, draft, when, now is None)
+
+
+@dataclass
+class _Batch:
+    frame: pd.DataFrame  # all queries, with a "part" column
+    tag_sets: list[list[str]]
+    sounds: list[cand.Sound]
+    outcome: np.ndarray  # observed minus nothing yet; baseline subtracted after scoring
+
+
+def _batch(data: StoreData, profile: cand.CreatorProfile, trends: TrendState,
+           slots: pd.DatetimeIndex, draft: cand.Draft | None, now: pd.Timestamp, target: str,
+           model: Any) -> _Batch:
+    sets = cand.hashtag_sets(profile, trends, draft)
+    tag_sets = list(sets.values())
+    sounds = cand.sound_options(trends, draft)
+    caption = draft.caption if draft is not None and draft.caption else profile.caption
+    grid = cand.queries(profile.creator, slots, tag_sets, sounds,
+                        cand.durations(profile, draft), caption).assign(part="grid")
+    probe = cand.reference_queries(profile, now).assign(part="probe")
+    parts = [grid, probe]
+    if draft is not None:
+        parts.append(whatif.queries(profile, trends, draft, probe, caption).assign(part="whatif"))
+    history, outcome = _history(data.posts, profile.creator, now, target,
+                                int(getattr(model, "horizon_days", 7)))
+    parts.append(history.assign(part="history"))
+    frame = pd.concat(parts, ignore_index=True)
+    return _Batch(frame, tag_sets, sounds, outcome)
+
+
+def _history(posts: pd.DataFrame, creator: str, now: pd.Timestamp, target: str,
+             horizon: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """The creator's settled past posts as queries, and their observed log outcome."""
+    own = posts[(posts["creator"] == creator)
+                & (posts["posted_at"] <= now - pd.Timedelta(days=horizon))
+                & ((posts["collected_at"] - posts["posted_at"]) >= pd.Timedelta(days=horizon))]
+    own = own.sort_values("posted_at").tail(HISTORY_ROWS)
+    frame = own[cand.QUERY_COLUMNS].reset_index(drop=True)
+    frame["hashtags"] = frame["hashtags"].map(lambda t: [] if t is None else list(t))
+    return frame, log_engagement(own, target)
+
+
+def _result(data: StoreData, model: Any, profile: cand.CreatorProfile, trends: TrendState,
+            batch: _Batch, scored: Scored, top: int, draft: cand.Draft | None,
+            now: pd.Timestamp, now_defaulted: bool) -> SuggestResult:
+    part = batch.frame["part"].to_numpy()
+    pred, groups = scored.pred, scored.groups
+    probe = part == "probe"
+    usual = probe & (batch.frame["local"].map(lambda t: t.hour) == profile.usual_hour).to_numpy()
+    reference = groups[usual if usual.any() else probe].mean()
+    hist = part == "history"
+    effect = timing_effect(
+        pred.loc[probe, "predicted"].to_numpy(),
+        groups.loc[hist, "timing"].to_numpy(),
+        batch.outcome - pred.loc[hist, "baseline"].to_numpy(),
+    )
+    grid_idx = np.flatnonzero(part == "grid")
+    picks = diverse_top(batch.frame.iloc[grid_idx], pred.iloc[grid_idx]["predicted"], top)
+    suggestions = [_suggestion(batch, scored, i, reference, profile) for i in picks]
+    baseline = float(np.median(to_count(pred.loc[probe, "baseline"])))
+    what_ifs = (whatif.describe(batch.frame[part == "whatif"], pred[part == "whatif"],
+                                trends, profile) if draft is not None else None)
+    target = str(getattr(model, "target", "weighted"))
+    result = SuggestResult(
+        creator=profile.creator, model=_model_name(model), target=target,
+        target_label=TARGETS[target].label if target in TARGETS else target,
+        horizon_days=int(getattr(model, "horizon_days", 7)), baseline=baseline,
+        timezone=profile.timezone, now=now, timing=effect, suggestions=suggestions,
+        notes=[], cold_start=profile.n_posts < MIN_HISTORY, what_ifs=what_ifs,
+        profile=_profile_map(batch.frame[probe], pred.loc[probe]),
+    )
+    result.notes = _notes(result, data, profile, trends, now_defaulted)
+    return result
+
+
+def diverse_top(frame: pd.DataFrame, predicted: pd.Series, top: int) -> list[int]:
+    """Best candidates, at most one per local day and MIN_GAP_H hours apart; if that leaves
+    too few (a short window), only the gap applies. Returns index labels of ``frame``."""
+    order = np.argsort(-predicted.to_numpy(), kind="stable")
+    local = pd.DatetimeIndex(frame["local"])
+    hours = local.tz_convert("UTC").as_unit("s").asi8 / 3600.0
+    day = (local.tz_localize(None).normalize().as_unit("s").asi8 // 86400).astype(np.int64)
+    chosen: list[int] = []
+    for one_per_day in (True, False):
+        for k in order:
+            if len(chosen) >= top:
+                break
+            if k in chosen:
+                continue
+            far = all(abs(hours[k] - hours[c]) >= MIN_GAP_H
+                      and not (one_per_day and day[k] == day[c]) for c in chosen)
+            if far:
+                chosen.append(int(k))
+    return [int(frame.index[k]) for k in chosen]
+
+
+def _suggestion(batch: _Batch, scored: Scored, i: int, reference: pd.Series,
+                profile: cand.CreatorProfile) -> Suggestion:
+    row = batch.frame.iloc[i]
+    pred = scored.pred.iloc[i]
+    sound = batch.sounds[int(row["sound_option"])]
+    details = {
+        "slot": f"{row['local']:%a %H:%M}",
+        "usual_slot": f"{profile.usual_hour:02d}:00",
+        "sound": sound.name, "sound_status": sound.status, "sound_trending": sound.trending,
+        "hashtags": explain.hashtags_text(row["hashtags"]),
+        "duration": float(row["duration_s"]), "usual_duration": profile.median_duration,
+    }
+    delta = scored.groups.iloc[i] - reference
+    reasons = [explain.phrase(g, float(delta[g]), details) for g in explain.pick_groups(delta)]
+    return Suggestion(
+        post_at=row["local"], hashtags=list(row["hashtags"]), sound=sound,
+        duration_s=float(row["duration_s"]),
+        predicted=float(to_count(pred["predicted"])), low=float(to_count(pred["low"])),
+        high=float(to_count(pred["high"])), lift=float(lift_to_percent(pred["lift"])),
+        reasons=reasons,
+    )
+
+
+def _profile_map(probe: pd.DataFrame, pred: pd.DataFrame) -> dict[str, float]:
+    """Weekday x hour -> predicted lift (%) of the usual post vs its median hour."""
+    values = pred["predicted"].to_numpy()
+    lifts = lift_to_percent(values - np.median(values))
+    return {f"{t:%a} {t.hour:02d}": round(float(v), 2) for t, v in zip(probe["local"], lifts)}
+
+
+def _notes(result: SuggestResult, data: StoreData, profile: cand.CreatorProfile,
+           trends: TrendState, now_defaulted: bool) -> list[str]:
+    notes = [f"Engagement = {result.target_label}, predicted {result.horizon_days} days after "
+             "posting and shown as counts; lifts are vs your usual post (trailing median)."]
+    if result.cold_start:
+        notes.append(f"Not enough history ({profile.n_posts} posts; {MIN_HISTORY} needed): "
+                     "using similar creators (the population model).")
+    notes.append(result.timing.note())
+    if profile.creator not in set(data.creators["creator"].astype(str)):
+        notes.append("No time zone stored for this creator: times are UTC; set one with "
+                     "`recommender ingest ... --timezone ZONE`.")
+    sources = {"trend lists": "trending = on the latest trend list or rising on it",
+               "store momentum": "no trend list near this date; trending = sounds more "
+                                 "creators in the store started using this week",
+               "none": "no trend information near this date: only original sounds suggested"}
+    notes.append(sources[trends.source].capitalize() + ".")
+    if now_defaulted:
+        notes.append(f"Planned from {result.now:%Y-%m-%d %H:%M} UTC, the time of the newest "
+                     "data in the store (pass --now to change).")
+    return notes
+
+
+def _model_name(model: Any) -> str:
+    for attr in ("name", "version", "model_id"):
+        value = getattr(model, attr, None)
+        if value:
+            return str(value)
+    return type(model).__name__
+
+
+def resolve_now(data: StoreData, now: pd.Timestamp | str | None) -> pd.Timestamp:
+    """``now`` as UTC; by default the newest collection or trend date in the store."""
+    if now is not None:
+        stamp = pd.Timestamp(now)
+        return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    candidates = [data.posts["collected_at"].max(), data.posts["posted_at"].max(),
+                  data.trends["date"].max()]
+    known = [t for t in candidates if pd.notna(t)]
+    if not known:
+        return pd.Timestamp.now(tz="UTC").floor("min")
+    return max(known)
+
+
+def _check_args(days: int, top: int, not_before: int | None, not_after: int | None,
+                exclude: tuple[str, ...]) -> None:
+    if not 1 <= days <= 28:
+        raise UsageError(f"--days {days}: choose 1 to 28 days")
+    if not 1 <= top <= 50:
+        raise UsageError(f"--top {top}: choose 1 to 50 suggestions")
+    for name, hour in (("--not-before", not_before), ("--not-after", not_after)):
+        if hour is not None and not 0 <= hour <= 23:
+            raise UsageError(f"{name} {hour}: give an hour from 0 to 23")
+    if len(set(exclude)) >= 7:
+        raise UsageError("--exclude-weekdays excludes every day; leave at least one")

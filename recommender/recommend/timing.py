@@ -1,0 +1,102 @@
+"""How much does timing matter for this creator? A model estimate checked on their history.
+
+1. The model's timing profile: the creator's usual post scored at every hour of the coming
+   week. Its spread (best hour minus the median hour, log scale) is what the model believes
+   choosing the slot is worth.
+2. The check: for each of the creator's settled past posts, the model's timing contribution
+   at post time (features use only earlier posts) against what actually happened relative
+   to the creator's trailing median. The slope of outcome on timing contribution is 1 when
+   the creator's own results bear the profile out and 0 when timing made no difference for
+   them. A bootstrap over those posts (resampling posts with their residuals) gives an 80%
+   interval for the slope.
+3. Timing effect = spread x slope, with the interval spread x [q10, q90] of the bootstrap.
+
+"Timing barely matters" when the interval reaches down to ~0 or the effect is below
+BARELY_PCT. With fewer than MIN_POSTS settled posts there is no interval, and we say so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from recommender.engagement import lift_to_percent
+
+MIN_POSTS = 20
+BARELY_PCT = 5.0  # a best slot worth less than +5% over a typical one "barely matters"
+FLOOR_PCT = 1.0  # an interval reaching below +1% "includes ~0"
+N_BOOT = 400
+INTERVAL = (0.10, 0.90)
+
+
+@dataclass(frozen=True)
+class TimingEffect:
+    lift: float  # percent: best slot vs a typical slot
+    low: float | None
+    high: float | None
+    model_spread: float  # percent, the uncalibrated profile spread
+    slope: float | None
+    n_posts: int
+
+    @property
+    def barely_matters(self) -> bool:
+        if self.low is None:
+            return self.lift < BARELY_PCT
+        return self.low < FLOOR_PCT or self.lift < BARELY_PCT
+
+    def to_dict(self) -> dict[str, float | None]:
+        return {"lift": round(self.lift, 1),
+                "low": None if self.low is None else round(self.low, 1),
+                "high": None if self.high is None else round(self.high, 1)}
+
+    def note(self) -> str:
+        if self.low is None:
+            return (f"Only {self.n_posts} settled posts: too few to check the model's timing "
+                    f"profile ({self.lift:+.0f}% best vs typical slot) against your own results.")
+        span = f"{self.lift:+.0f}% (80% interval {self.low:+.0f}% to {self.high:+.0f}%)"
+        if self.barely_matters:
+            return (f"Timing barely matters for you: best vs typical slot {span}; "
+                    f"pick any slot that suits you (threshold {BARELY_PCT:.0f}%, or an "
+                    f"interval reaching 0).")
+        return f"Timing matters for you: best vs typical slot {span}."
+
+
+def timing_effect(profile: np.ndarray, contribution: np.ndarray, outcome: np.ndarray,
+                  seed: int = 0) -> TimingEffect:
+    """``profile``: log predictions of the usual post over the week's hours; ``contribution``
+    and ``outcome`` (observed minus trailing baseline, log scale): one value per settled post.
+    """
+    spread = float(np.max(profile) - np.median(profile)) if len(profile) else 0.0
+    ok = np.isfinite(contribution) & np.isfinite(outcome)
+    x, y = contribution[ok], outcome[ok]
+    model_pct = float(lift_to_percent(spread))
+    if len(x) < MIN_POSTS or np.var(x) <= 1e-12:
+        return TimingEffect(model_pct, None, None, model_pct, None, int(len(x)))
+    slope = _slope(x, y)
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, len(x), size=(N_BOOT, len(x)))
+    boot = _slopes(x[picks], y[picks])
+    lo, hi = np.nanquantile(boot, INTERVAL)
+    return TimingEffect(
+        lift=float(lift_to_percent(spread * max(slope, 0.0))),
+        low=float(lift_to_percent(spread * lo)),
+        high=float(lift_to_percent(spread * hi)),
+        model_spread=model_pct,
+        slope=float(slope),
+        n_posts=int(len(x)),
+    )
+
+
+def _slope(x: np.ndarray, y: np.ndarray) -> float:
+    xc = x - x.mean()
+    return float((xc * (y - y.mean())).sum() / (xc**2).sum())
+
+
+def _slopes(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Row-wise least-squares slopes of a bootstrap matrix (one resample per row)."""
+    xc = x - x.mean(axis=1, keepdims=True)
+    yc = y - y.mean(axis=1, keepdims=True)
+    denom = (xc**2).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(denom > 0, (xc * yc).sum(axis=1) / denom, np.nan)

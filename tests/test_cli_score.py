@@ -1,0 +1,92 @@
+"""``recommender score``: plan scoring through the CLI, bad rows, formats, spreadsheet safety."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from test_recommend_support import trained
+from typer.testing import CliRunner
+
+from recommender.cli import app
+
+runner = CliRunner()
+
+
+def _plan(env) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    creators = list(env.data.posts["creator"].value_counts().index[:2])
+    day = (env.synthetic.collected_at + pd.Timedelta(days=1)).strftime("%Y-%m-%d")
+    return pd.DataFrame({
+        "creator": [creators[0], creators[0], creators[1], "new_creator", "", creators[1],
+                    creators[0]],
+        "planned_at": [f"{day}T03:00", f"{day}T19:00+00:00", f"{day}T12:00", f"{day}T12:00",
+                       f"{day}T12:00", "tomorrow-ish", f"{day}T09:00"],
+        "caption": ["=cmd|' /C calc'!A0", "hello", "@me", "x", "y", "z", "w"],
+        "hashtags": ["#fyp #recipe", "fyp,foryou", "", "a", "b", "c", "d"],
+        "sound": ["original", "", "", "", "", "", ""],
+        "duration_s": ["30", "15", "60", "20", "20", "20", "-5"],
+        "campaign": ["A-1", "A-2", "B", "C", "D", "E", "F"],
+    })
+
+
+def _invoke(env, *args: str):  # type: ignore[no-untyped-def]
+    return runner.invoke(app, ["score", *args, "--data", str(env.data_dir),
+                               "--models", str(env.models_dir)])
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".json"])
+def test_score_writes_every_row_with_bad_rows_reported(tmp_path: Path, suffix: str) -> None:
+    env = trained()
+    plan = tmp_path / "plan.csv"
+    _plan(env).to_csv(plan, index=False)
+    out = tmp_path / f"scored{suffix}"
+    result = _invoke(env, str(plan), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "row 5 creator" in result.stdout and "row 6 planned_at" in result.stdout
+    assert "row 7 duration_s" in result.stdout
+    scored = {".csv": lambda p: pd.read_csv(p, dtype=str, keep_default_na=False),
+              ".parquet": pd.read_parquet, ".json": pd.read_json}[suffix](out)
+    assert len(scored) == 7
+    assert list(scored["campaign"].astype(str)) == ["A-1", "A-2", "B", "C", "D", "E", "F"]
+    good = [0, 1, 2, 3]
+    predicted = pd.to_numeric(scored["predicted"], errors="coerce")
+    assert predicted.iloc[good].notna().all() and predicted.iloc[4:].isna().all()
+    assert str(scored["caption"].iloc[0]).startswith("'=")  # formula neutralised
+    assert str(scored["caption"].iloc[2]).startswith("'@")
+    known = scored["creator_known"].astype(str).str.lower()
+    assert known.iloc[3] == "false" and known.iloc[0] == "true"
+    ranks = pd.to_numeric(scored["rank"], errors="coerce")
+    assert sorted(ranks.iloc[[0, 1]].astype(int)) == [1, 2]
+
+
+def test_score_json_document(tmp_path: Path) -> None:
+    env = trained()
+    plan = tmp_path / "plan.json"
+    _plan(env).to_json(plan, orient="records")
+    result = _invoke(env, str(plan), "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["summary"] == {"rows": 7, "scored": 4, "rejected": 3, "unknown_creators": 1,
+                              "better_slots": doc["summary"]["better_slots"]}
+    assert {r["field"] for r in doc["rejected"]} == {"creator", "planned_at", "duration_s"}
+    row = doc["rows"][0]
+    for key in ("predicted", "low", "high", "lift_pct", "rank", "reasons", "better_slot",
+                "better_slot_gain_pct", "creator_known", "error"):
+        assert key in row
+    assert row["low"] <= row["predicted"] <= row["high"]
+
+
+def test_malformed_and_missing_plans_fail_cleanly(tmp_path: Path) -> None:
+    env = trained()
+    broken = tmp_path / "plan.parquet"
+    broken.write_bytes(b"not parquet at all")
+    result = _invoke(env, str(broken))
+    assert result.exit_code == 1 and "cannot read" in result.stderr
+    result = _invoke(env, str(tmp_path / "nope.csv"))
+    assert result.exit_code == 1 and "no such plan" in result.stderr
+    plan = tmp_path / "plan.csv"
+    _plan(env).to_csv(plan, index=False)
+    result = _invoke(env, str(plan), "--out", str(tmp_path / "out.xlsx"))
+    assert result.exit_code == 1 and "unknown plan format" in result.stderr
