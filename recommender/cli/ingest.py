@@ -102,6 +102,21 @@ def _progress():  # type: ignore[no-untyped-def]
     return update
 
 
+def _short(name: str) -> str:
+    """``dir/x.zip:member`` -> ``x.zip:member``; ``dir/file.csv`` -> ``file.csv``."""
+    archive, sep, member = name.partition(".zip:")
+    return f"{Path(archive).name}.zip:{member}" if sep else Path(name).name
+
+
+def _grouped_notes(files) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+    """The same remark on many files (a Studio set) is shown once with a file count."""
+    grouped: dict[str, list[str]] = {}
+    for f in files:
+        for note in f.notes:
+            grouped.setdefault(note, []).append(f.file)
+    return grouped
+
+
 def _render(report) -> None:  # type: ignore[no-untyped-def]
     from rich.console import Console
     from rich.table import Table
@@ -109,21 +124,23 @@ def _render(report) -> None:  # type: ignore[no-untyped-def]
     console = Console()
     table = Table(title=f"Ingested into {report.data_dir}")
     for col in ("file", "format", "read", "added", "updated", "unchanged", "rejected", "skipped"):
-        table.add_column(col, justify="left" if col in ("file", "format") else "right")
+        if col == "file":
+            table.add_column(col, overflow="fold", ratio=1)
+        else:
+            table.add_column(col, justify="left" if col == "format" else "right", no_wrap=True)
     for f in report.files:
-        table.add_row(
-            f.file, f.format, *(str(getattr(f, k)) for k in
-                                ("read", "added", "updated", "unchanged", "rejected", "skipped"))
-        )
+        counts = (str(getattr(f, k)) for k in
+                  ("read", "added", "updated", "unchanged", "rejected", "skipped"))
+        table.add_row(_short(f.file), f.format, *counts)
     console.print(table)
     totals = report.totals
     console.print(
         f"{len(report.files)} file(s), {totals['read']} records read: {totals['added']} added, "
         f"{totals['updated']} updated, {totals['rejected']} rejected, {totals['skipped']} skipped."
     )
-    for f in report.files:
-        for note in f.notes:
-            console.print(f"[dim]{Path(f.file).name}: {note}[/dim]")
+    for note, files in _grouped_notes(report.files).items():
+        where = _short(files[0]) if len(files) == 1 else f"{len(files)} files"
+        console.print(f"[dim]{where}: {note}[/dim]")
     if report.ignored:
         console.print(f"[yellow]Not recognised, ignored:[/yellow] {', '.join(report.ignored)}")
     if totals["rejected"]:

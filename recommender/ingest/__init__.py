@@ -243,7 +243,7 @@ def _store_result(store: Store, result: AdapterResult, timezone: str | None) -> 
 
 def _main(result: AdapterResult, table: str) -> bool:
     """The table a post-less file mainly feeds (trends, activity or account rows)."""
-    sizes = {t: len(f) for t, f in result.tables().items() if t not in ("posts", "creators")}
+    sizes = {t: len(f) for t, f in result.tables().items() if t != "posts"}
     return bool(sizes) and max(sizes, key=lambda t: sizes[t]) == table and sizes[table] > 0
 
 
