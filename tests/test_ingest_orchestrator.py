@@ -83,7 +83,8 @@ def test_rejected_rows_are_quarantined_with_file_row_field(tmp_path: Path) -> No
     quarantine = Store(tmp_path / "store").rejected()
     assert len(quarantine) == 1
     line = quarantine.iloc[0].to_dict()
-    assert (line["file"], line["row"], line["field"], line["value"]) == (str(bad), 3, "likes", "-40")
+    found = (line["file"], line["row"], line["field"], line["value"])
+    assert found == (str(bad), 3, "likes", "-40")
     assert "negative" in line["reason"]
 
 
