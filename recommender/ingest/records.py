@@ -1,0 +1,407 @@
+"""Column-wise validation shared by the api, scraper and generic adapters.
+
+Each adapter first gathers every record's raw values into a frame whose columns carry
+canonical names (``RAW_FIELDS``), either from JSON items (``from_items``, following a spec
+of ``/``-separated paths) or from a flat table (``from_flat``: Apify's ``authorMeta/fans``
+or ``authorMeta.fans`` columns). ``to_posts`` then checks and converts whole columns at once,
+so a million rows take seconds, while each bad value still rejects its own record with the
+file, the 1-based record number, the field and the reason.
+
+Rules worth knowing:
+- A missing ``posted_at`` is taken from the video id (its top 32 bits are the upload second).
+- ``duration_s`` of 0 or a slideshow flag means "no video length": stored as null.
+- ``sound_id`` "0" means "no music" (clockworks): stored as null.
+- An unreadable true/false flag (``sound_is_original``) is left empty, not a rejection.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from recommender import schema
+from recommender.ingest.base import Rejects
+from recommender.parsing import (
+    MAX_COUNT,
+    MISSING,
+    hashtags_from_text,
+    normalise_hashtag,
+    parse_count,
+    parse_utc,
+    unique,
+)
+
+COUNT_FIELDS = ("views", "likes", "comments", "shares", "saves", "followers_at_post",
+                "following_at_post", "total_likes", "total_videos")
+RAW_FIELDS = ("post_id", "url", "posted_at", "creator", "caption", "hashtags", "sound_id",
+              "sound_name", "sound_is_original", "duration_s", "is_slideshow",
+              *COUNT_FIELDS, "collected_at")
+# Profile counts that become account_daily rows (metric name per raw field).
+ACCOUNT_METRICS = {"followers_at_post": "followers", "following_at_post": "following",
+                   "total_likes": "total_likes", "total_videos": "total_videos"}
+_EPOCH_MIN, _EPOCH_MAX = 1.2e9, 4.2e9  # 2008 .. 2103, as parsing.parse_epoch
+_ID = re.compile(r"\d{1,25}")
+_URL_ID = r"/video/(\d+)"
+_TRUE = {"true", "1", "yes", "y", "t"}
+_FALSE = {"false", "0", "no", "n", "f"}
+Spec = dict[str, tuple[str, ...]]
+
+
+@dataclass
+class Checked:
+    """Book-keeping while columns are validated: which rows are still good."""
+
+    rows: np.ndarray  # 1-based record number of each frame row
+    rejects: Rejects
+    ok: np.ndarray = field(init=False)
+    notes: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.ok = np.ones(len(self.rows), dtype=bool)
+
+    def reject(self, mask: Iterable[bool], name: str, reason: str | pd.Series,
+               values: pd.Series) -> None:
+        """Reject every still-good row where ``mask`` holds; the first failing field wins."""
+        hit = np.asarray(mask, dtype=bool) & self.ok
+        for i in np.flatnonzero(hit):
+            why = reason if isinstance(reason, str) else str(reason.iloc[i])
+            self.rejects.add(int(self.rows[i]), name, why, values.iloc[i])
+        self.ok &= ~hit
+
+
+# -- gathering raw values -------------------------------------------------------------------
+
+def from_items(items: Sequence[dict], spec: Spec) -> pd.DataFrame:
+    """One object column per spec field: the first non-null value along its paths."""
+    split = {name: [tuple(p.split("/")) for p in paths] for name, paths in spec.items()}
+    data = {name: [_first(item, paths) for item in items] for name, paths in split.items()}
+    return pd.DataFrame(data, dtype=object, index=pd.RangeIndex(len(items)))
+
+
+def _first(item: object, paths: list[tuple[str, ...]]) -> object:
+    for path in paths:
+        value = _walk(item, path)
+        if value is not None:
+            return value
+    return None
+
+
+def _walk(value: object, path: tuple[str, ...]) -> object:
+    for i, key in enumerate(path):
+        if key == "*":
+            if not isinstance(value, list):
+                return None
+            found = [_walk(v, path[i + 1:]) for v in value]
+            return [v for v in found if v is not None]
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def flat_key(column: str) -> str:
+    """Apify CSV writes ``authorMeta/fans``, its overview and json2csv ``authorMeta.fans``."""
+    return column.strip().replace(".", "/").lower()
+
+
+def from_flat(frame: pd.DataFrame, spec: Spec) -> pd.DataFrame:
+    """The same raw columns from a flattened table; ``*`` gathers ``hashtags/0/name``...."""
+    keys = {flat_key(c): c for c in frame.columns}
+    out = pd.DataFrame(index=frame.index)
+    for name, paths in spec.items():
+        for path in paths:
+            column = _flat_column(frame, keys, path.lower())
+            if column is not None:
+                out[name] = column if name not in out else out[name].where(
+                    out[name].notna(), column)
+    return out
+
+
+def _flat_column(frame: pd.DataFrame, keys: dict[str, str], path: str) -> pd.Series | None:
+    if "*" not in path:
+        return frame[keys[path]] if path in keys else None
+    pattern = re.compile(re.escape(path).replace(r"\*", r"(\d+)"))
+    found = sorted((int(m.group(1)), c) for k, c in keys.items() if (m := pattern.fullmatch(k)))
+    if not found:
+        return None
+    cells = frame[[c for _, c in found]].to_numpy(dtype=object)
+    lists = [[v for v in row if isinstance(v, str) and v] for row in cells]
+    return pd.Series(lists, index=frame.index, dtype=object)
+
+
+# -- column checks ---------------------------------------------------------------------------
+
+def missing(values: pd.Series) -> np.ndarray:
+    text = values.astype("string") if values.dtype == object else values
+    if not (pd.api.types.is_string_dtype(text) or text.dtype == object):
+        return values.isna().to_numpy()
+    lowered = text.str.strip().str.lower()
+    return (values.isna() | lowered.isin(MISSING).fillna(True)).to_numpy(dtype=bool)
+
+
+def _kinds(values: pd.Series, *bad: type) -> np.ndarray:
+    """Rows holding a value of a type that cannot be that field (only for object columns)."""
+    if values.dtype != object:
+        return np.zeros(len(values), dtype=bool)
+    return values.map(lambda v: isinstance(v, bad)).to_numpy(dtype=bool)
+
+
+def text(values: pd.Series | None, name: str, check: Checked) -> pd.Series:
+    """Scalar text, stripped; nested objects reject the record."""
+    if values is None:
+        return pd.Series(pd.NA, index=range(len(check.rows)), dtype="string")
+    check.reject(_kinds(values, dict, list, bool), name, f"{name} is not text", values)
+    kept = values.where(~_kinds(values, dict, list, bool))
+    out = kept.astype("string").str.strip()
+    return out.mask(pd.Series(missing(out), index=out.index))
+
+
+def counts(values: pd.Series | None, name: str, check: Checked) -> pd.Series:
+    """Non-negative whole numbers; "5,431" / "1.2K" go through parsing.parse_count."""
+    if values is None:
+        return pd.Series(pd.NA, index=range(len(check.rows)), dtype="Int64")
+    absent = missing(values)
+    wrong = _kinds(values, bool, dict, list)
+    number = pd.to_numeric(values.where(~wrong), errors="coerce").astype("float64")
+    slow = np.flatnonzero(number.isna().to_numpy() & ~absent & ~wrong)
+    reasons = pd.Series("", index=values.index, dtype=object)
+    for i in slow:  # only odd spellings take the per-value path
+        try:
+            parsed = parse_count(values.iloc[i])
+            number.iloc[i] = np.nan if parsed is None else float(parsed)
+        except ValueError as exc:
+            reasons.iloc[i] = f"{name}: {exc}"
+    check.reject(wrong, name, f"{name} is not a count", values)
+    check.reject(reasons.to_numpy() != "", name, reasons, values)
+    fraction = (number.notna() & (number % 1 != 0)).to_numpy()
+    check.reject(fraction, name, f"{name} is not a whole number", values)
+    check.reject((number < 0).to_numpy(), name, f"{name} is negative", values)
+    check.reject((number > MAX_COUNT).to_numpy(), name, f"{name} is implausibly large", values)
+    return number.where(number.between(0, MAX_COUNT)).round().astype("Int64")
+
+
+def times(values: pd.Series | None, name: str, check: Checked) -> pd.Series:
+    """Unix seconds / milliseconds (numbers or digit strings) or ISO 8601; naive means UTC."""
+    out = pd.Series(pd.NaT, index=range(len(check.rows)), dtype="datetime64[ns, UTC]")
+    if values is None:
+        return out
+    if pd.api.types.is_datetime64_any_dtype(values):  # Parquet timestamps; naive means UTC
+        stamps = values if values.dt.tz is not None else values.dt.tz_localize("UTC")
+        values = stamps.dt.tz_convert("UTC").astype(object).where(stamps.notna(), None)
+        values = values.map(lambda t: t.isoformat() if t is not None else None)
+    absent = missing(values)
+    wrong = _kinds(values, bool, dict, list)
+    number = pd.to_numeric(values.where(~wrong), errors="coerce").astype("float64")
+    number = number.where(number < 1e11, number / 1000.0)  # milliseconds
+    epoch = number.notna().to_numpy()
+    out[epoch] = pd.to_datetime(number[epoch].clip(0, 5e9), unit="s", utc=True)
+    textual = ~epoch & ~absent & ~wrong
+    if textual.any():
+        parsed = pd.to_datetime(values[textual].astype(str), utc=True, errors="coerce",
+                                format="ISO8601")
+        if parsed.dt.tz is None:  # all unparseable: pandas returns a naive NaT column
+            parsed = parsed.dt.tz_localize("UTC")
+        parsed.index = out.index[textual]
+        out = pd.concat([out[~textual], parsed.astype(out.dtype)]).sort_index()
+    check.reject(wrong, name, f"{name} is not a date-time", values)
+    unparsed = textual & out.isna().to_numpy()
+    reasons = pd.Series("", index=values.index, dtype=object)
+    for i in np.flatnonzero(unparsed):
+        reasons.iloc[i] = f"{name}: {_time_reason(values.iloc[i])}"
+    check.reject(unparsed, name, reasons, values)
+    seconds = (out - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy()
+    outside = out.notna().to_numpy() & ((seconds < _EPOCH_MIN) | (seconds > _EPOCH_MAX))
+    check.reject(outside, name, f"{name} is out of range (before 2008 or after 2103)", values)
+    return out.mask(pd.Series(outside, index=out.index))
+
+
+def _time_reason(value: object) -> str:
+    try:
+        parse_utc(value)
+    except ValueError as exc:
+        return str(exc)
+    return f"not a date-time: {value!r}"
+
+
+def ids(values: pd.Series | None, urls: pd.Series | None, check: Checked) -> pd.Series:
+    """Video ids as exact strings; JSON integers stay exact, floats have lost digits."""
+    n = len(check.rows)
+    raw = values if values is not None else pd.Series([None] * n, dtype=object)
+    floats = _kinds(raw, float) & ~raw.isna().to_numpy()
+    check.reject(floats, "post_id", "post_id is a decimal number that has lost digits; "
+                 "export ids as text or JSON integers", raw)
+    check.reject(_kinds(raw, bool, dict, list), "post_id", "post_id is not an id", raw)
+    out = text(raw.where(~floats), "post_id", check)
+    if urls is not None:  # fill missing ids from the video link
+        from_url = urls.astype("string").str.extract(_URL_ID, expand=False)
+        out = out.fillna(from_url)
+    absent = out.isna().to_numpy()
+    check.reject(absent, "post_id", "no video id (and no video link to take it from)", raw)
+    bad = ~absent & ~out.fillna("0").str.fullmatch(_ID).to_numpy(dtype=bool)
+    check.reject(bad, "post_id", "post_id is not a numeric TikTok video id", raw)
+    return out
+
+
+def hashtags(values: pd.Series | None, captions: pd.Series, check: Checked) -> pd.Series:
+    """Lists of lower-case names; a missing list falls back to the caption's #tags."""
+    raw = values if values is not None else pd.Series([None] * len(captions), dtype=object)
+    parsed = [_tags(v) for v in raw]
+    bad = np.array([p is False for p in parsed], dtype=bool)
+    check.reject(bad, "hashtags", "hashtags is neither a list nor a joined string", raw)
+    lists = [p if isinstance(p, list) else hashtags_from_text(c if isinstance(c, str) else None)
+             for p, c in zip(parsed, captions.astype(object).where(captions.notna(), None))]
+    return pd.Series(lists, dtype=object)
+
+
+def _tags(value: object) -> list[str] | None | bool:
+    """A tag list, None when absent, False when the value cannot be a tag list."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, str):
+        stripped = value.strip()
+        if stripped.startswith("["):
+            try:
+                value = json.loads(stripped)
+            except ValueError:
+                return False
+        else:
+            parts = re.split(r"[|,;\s]+", stripped)
+            return unique([t for p in parts if (t := normalise_hashtag(p))])
+    if isinstance(value, (tuple, np.ndarray)):  # list columns read back from Parquet
+        value = list(value)
+    if not isinstance(value, list):
+        return False
+    if all(isinstance(v, str) for v in value):  # the common case, kept fast
+        return unique([t for v in value if (t := v.strip().lstrip("#").strip().lower())])
+    names = [_tag_name(v) for v in value]
+    return unique([t for n in names if (t := normalise_hashtag(n))])
+
+
+def _tag_name(entry: object) -> object:
+    if isinstance(entry, dict):
+        return entry.get("name") or entry.get("title") or entry.get("hashtagName")
+    return entry
+
+
+def flags(values: pd.Series | None, n: int) -> pd.Series:
+    """true/false in any spelling; a non-empty list (slideshow images) counts as true."""
+    if values is None:
+        return pd.Series(pd.NA, index=range(n), dtype="boolean")
+    if values.dtype == object:  # JSON: real booleans, lists, numbers
+        return pd.Series([_flag(v) for v in values], dtype="boolean")
+    lowered = values.astype("string").str.strip().str.lower()
+    out = pd.Series(pd.NA, index=values.index, dtype="boolean")
+    out[lowered.isin(_TRUE).fillna(False).to_numpy(dtype=bool)] = True
+    out[lowered.isin(_FALSE).fillna(False).to_numpy(dtype=bool)] = False
+    return out.reset_index(drop=True)
+
+
+def _flag(value: object) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, list):
+        return bool(value)
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        return True if lowered in _TRUE else False if lowered in _FALSE else None
+    return None
+
+
+def durations(values: pd.Series | None, slideshow: pd.Series, check: Checked) -> pd.Series:
+    if values is None:
+        return pd.Series(pd.NA, index=range(len(check.rows)), dtype="Float64")
+    absent = missing(values)
+    wrong = _kinds(values, bool, dict, list)
+    number = pd.to_numeric(values.where(~wrong), errors="coerce").astype("float64")
+    check.reject(wrong | (number.isna().to_numpy() & ~absent), "duration_s",
+                 "duration_s is not a number of seconds", values)
+    check.reject((number < 0).to_numpy(), "duration_s", "duration_s is negative", values)
+    no_length = (number <= 0) | slideshow.fillna(False).to_numpy(dtype=bool)
+    if no_length.any():
+        check.notes.append(f"{int(no_length.sum())} slideshows or zero-length posts: "
+                           "duration left empty")
+    return number.mask(no_length).astype("Float64")
+
+
+# -- assembling ------------------------------------------------------------------------------
+
+def to_posts(raw: pd.DataFrame, rows: np.ndarray, rejects: Rejects, *, source: str,
+             collected_at: datetime | None, creator: str | None = None
+             ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Validate ``raw`` (RAW_FIELDS columns) -> canonical posts, account_daily rows, notes.
+
+    ``creator`` fills records without a creator; ``collected_at`` fills records without one
+    (None: the latest upload time among the good records).
+    """
+    raw = raw.reset_index(drop=True)
+    check = Checked(rows=np.asarray(rows), rejects=rejects)
+    col = raw.get
+    out = pd.DataFrame(index=raw.index)
+    out["post_id"] = ids(col("post_id"), col("url"), check)
+    out["posted_at"] = times(col("posted_at"), "posted_at", check)
+    _posted_from_id(out, check)
+    out["creator"] = text(col("creator"), "creator", check).str.lstrip("@")
+    if creator:
+        out["creator"] = out["creator"].fillna(creator)
+    check.reject(out["creator"].isna().to_numpy(), "creator",
+                 "no creator handle; pass --creator", out["creator"])
+    out["caption"] = text(col("caption"), "caption", check)
+    out["hashtags"] = hashtags(col("hashtags"), out["caption"], check)
+    sound = text(col("sound_id"), "sound_id", check)
+    out["sound_id"] = sound.mask(sound == "0")
+    out["sound_name"] = text(col("sound_name"), "sound_name", check)
+    out["sound_is_original"] = flags(col("sound_is_original"), len(raw))
+    out["duration_s"] = durations(col("duration_s"), flags(col("is_slideshow"), len(raw)), check)
+    for name in COUNT_FIELDS:
+        out[name] = counts(col(name), name, check)
+    stamps = times(col("collected_at"), "collected_at", check)
+    default = collected_at or out.loc[check.ok, "posted_at"].max()
+    out["collected_at"] = stamps.fillna(pd.Timestamp(default) if pd.notna(default) else pd.NaT)
+    check.reject((out["collected_at"] < out["posted_at"]).to_numpy(), "collected_at",
+                 "collected_at is before posted_at; check --collected-at", out["collected_at"])
+    out["source"] = source
+    kept = out[check.ok]
+    return (schema.conform(kept, "posts"), account_rows(kept, source), check.notes)
+
+
+def _posted_from_id(out: pd.DataFrame, check: Checked) -> None:
+    """No upload time but a numeric id: the id's top 32 bits are the upload second."""
+    need = out["posted_at"].isna() & out["post_id"].notna() & pd.Series(check.ok)
+    if not need.any():
+        return
+    seconds = [int(v) >> 32 for v in out.loc[need, "post_id"]]
+    out.loc[need, "posted_at"] = pd.to_datetime(seconds, unit="s", utc=True)
+    check.notes.append(f"{int(need.sum())} posts without an upload time: taken from the video id")
+    secs = pd.Series(0.0, index=out.index)
+    secs[need] = seconds
+    outside = need & ((secs < _EPOCH_MIN) | (secs > _EPOCH_MAX))
+    check.reject(outside.to_numpy(), "posted_at", "no upload time (and the video id holds none)",
+                 out["post_id"])
+
+
+def account_rows(posts: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Profile counts seen on posts -> one account_daily row per creator, moment and metric.
+
+    When a creator's rows disagree for the same moment, the largest value wins (profile
+    totals read later in a scrape are the larger ones).
+    """
+    present = [f for f in ACCOUNT_METRICS if f in posts and posts[f].notna().any()]
+    if not present:
+        return schema.empty("account_daily")
+    long = posts[["creator", "collected_at", *present]].melt(
+        id_vars=["creator", "collected_at"], var_name="metric", value_name="value"
+    ).dropna(subset=["value"])
+    long["metric"] = long["metric"].map(ACCOUNT_METRICS)
+    best = long.groupby(["creator", "collected_at", "metric"], as_index=False)["value"].max()
+    best = best.rename(columns={"collected_at": "date"})
+    best["source"] = source
+    return schema.conform(best, "account_daily")
+
