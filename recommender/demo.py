@@ -75,7 +75,8 @@ def run_demo(
     data = Store(data_dir).load()
     chosen = creator or _busiest_creator(data)
     if chosen not in set(data.posts["creator"].astype(str)):
-        raise InputError(f"creator {chosen!r} is not in the sample; pick one of {ingested.creators}")
+        known = ", ".join(ingested.creators)
+        raise InputError(f"creator {chosen!r} is not in the sample; pick one of: {known}")
     _step(progress, f"suggesting posts for {chosen}", 0.8)
     model = load_champion(models_dir)
     result = suggest(data, model, chosen)

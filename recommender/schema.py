@@ -99,6 +99,11 @@ KEYS: dict[str, tuple[str, ...]] = {
 }
 
 
+# Timestamps outside these bounds cannot be stored at nanosecond precision.
+_EARLIEST = pd.Timestamp("1900-01-01", tz="UTC")
+_LATEST = pd.Timestamp("2200-01-01", tz="UTC")
+
+
 def empty(table: str) -> pd.DataFrame:
     """An empty canonical frame for ``table``."""
     schema = TABLES[table]
@@ -117,7 +122,9 @@ def conform(df: pd.DataFrame, table: str) -> pd.DataFrame:
 
 def _cast(values: pd.Series, dtype: str) -> pd.Series:
     if dtype.startswith("datetime64"):
-        return pd.to_datetime(values, utc=True, errors="coerce").astype("datetime64[ns, UTC]")
+        stamps = pd.to_datetime(values, utc=True, errors="coerce")
+        fits = stamps.isna() | ((stamps >= _EARLIEST) & (stamps <= _LATEST))
+        return stamps.where(fits).astype("datetime64[ns, UTC]")
     if dtype == "object":
         lists = [list(v) if isinstance(v, (list, tuple)) else _as_list(v) for v in values]
         return pd.Series(lists, index=values.index, dtype=object)

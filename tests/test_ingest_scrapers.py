@@ -188,7 +188,7 @@ _item = st.fixed_dictionaries({}, optional={
 })
 
 
-@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(items=st.lists(st.one_of(_item, _values), max_size=6), csv_cells=st.lists(
     st.lists(st.text(alphabet="0123456789abK,.-@# ", max_size=6), min_size=4, max_size=4),
     max_size=5))

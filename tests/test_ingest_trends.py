@@ -133,7 +133,7 @@ _entry = st.fixed_dictionaries({}, optional={
 })
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(entries=st.lists(st.one_of(_entry, _values), max_size=6),
        key=st.sampled_from(["list", "sound_list"]),
        cells=st.lists(st.lists(st.text(alphabet="0123456789-:#ahsuT ", max_size=6),

@@ -65,7 +65,8 @@ def test_parse_float_accepts_fractions_and_percentages() -> None:
 def test_times_are_utc_and_range_checked() -> None:
     assert parse_epoch(1651789437) == datetime(2022, 5, 5, 22, 23, 57, tzinfo=timezone.utc)
     assert parse_epoch("1651789437000") == parse_epoch(1651789437)  # milliseconds
-    assert parse_utc("2023-08-14 14:21:33") == datetime(2023, 8, 14, 14, 21, 33, tzinfo=timezone.utc)
+    naive_means_utc = datetime(2023, 8, 14, 14, 21, 33, tzinfo=timezone.utc)
+    assert parse_utc("2023-08-14 14:21:33") == naive_means_utc
     assert parse_utc("2025-08-28T17:44:35.000Z").hour == 17
     assert parse_utc("2020-09-06 07:25:11+02:00").hour == 5
     with pytest.raises(ValueError, match="out of range"):

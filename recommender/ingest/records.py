@@ -208,6 +208,10 @@ def times(values: pd.Series | None, name: str, check: Checked) -> pd.Series:
         if parsed.dt.tz is None:  # all unparseable: pandas returns a naive NaT column
             parsed = parsed.dt.tz_localize("UTC")
         parsed.index = out.index[textual]
+        # Year 0 or 9999 parse fine but do not fit nanoseconds; clipping keeps them "out of
+        # range" for the check below instead of crashing the cast.
+        parsed = parsed.clip(lower=pd.Timestamp("1900-01-01", tz="UTC"),
+                             upper=pd.Timestamp("2200-01-01", tz="UTC"))
         out = pd.concat([out[~textual], parsed.astype(out.dtype)]).sort_index()
     check.reject(wrong, name, f"{name} is not a date-time", values)
     unparsed = textual & out.isna().to_numpy()
