@@ -1,0 +1,193 @@
+"""Posts and queries as one normalised frame type, plus the shared integer keys.
+
+Both sides go through the same functions so a hypothetical post is featurised exactly like a
+stored one: ``creator``, ``t`` (UTC ns), ``caption``, ``hashtags`` (lists), ``sound_code``
+(-1: no shared sound, e.g. an original sound), ``sound_is_original``, ``duration_s``, and
+for stored posts ``outcome`` (history outcome), ``followers``, ``following``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from recommender.features.config import BROAD_HASHTAGS, FeatureConfig
+from recommender.features.context import (
+    Context,
+    Tags,
+    explode_tags,
+    floats,
+    history_outcome,
+    to_ns,
+)
+from recommender.store import StoreData
+
+_SPLIT = re.compile(r"[\s,;]+")
+
+
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    if name in frame.columns:
+        return frame[name]
+    return pd.Series([pd.NA] * len(frame), index=frame.index, dtype="object")
+
+
+def base_frame(src: pd.DataFrame) -> pd.DataFrame:
+    """The attributes of posts / queries that features read (positional index)."""
+    name = _column(src, "sound_name").astype("string")
+    original = _column(src, "sound_is_original").astype("boolean")
+    # Exports without the flag still say "original sound - <creator>" in the name.
+    named_original = name.str.strip().str.lower().str.startswith("original sound")
+    original = original.fillna(named_original.where(named_original, pd.NA)).astype("boolean")
+    return pd.DataFrame({
+        "creator": _column(src, "creator").astype("string").to_numpy(),
+        "t": to_ns(_column(src, "posted_at")),
+        "caption": _column(src, "caption").astype("string").to_numpy(),
+        "hashtags": _column(src, "hashtags").to_numpy(dtype="object"),
+        "sound_id": _column(src, "sound_id").astype("string").to_numpy(),
+        "sound_name": name.to_numpy(),
+        "sound_is_original": original.astype("Float64").to_numpy(dtype="float64",
+                                                                   na_value=np.nan),
+        "duration_s": floats(_column(src, "duration_s")),
+    })
+
+
+def post_frame(posts: pd.DataFrame, config: FeatureConfig
+               ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Stored posts with a time, sorted by time (ties: creator, post id), plus history
+    columns; and the matching rows of the canonical table in the same order."""
+    posts = _time_order(posts[posts["posted_at"].notna()])
+    frame = base_frame(posts)
+    frame["post_id"] = posts["post_id"].astype("string").to_numpy()
+    frame["outcome"] = history_outcome(posts, config)
+    frame["followers"] = floats(posts["followers_at_post"])
+    frame["following"] = floats(posts["following_at_post"])
+    return frame, posts.reset_index(drop=True)
+
+
+def _time_order(posts: pd.DataFrame) -> pd.DataFrame:
+    """Posts by time; tied times by creator and post id, so the table does not depend on
+    the store's row order (only the few tied rows pay for the string sort)."""
+    posts = posts.iloc[np.argsort(to_ns(posts["posted_at"]), kind="stable")]
+    t = to_ns(posts["posted_at"])
+    tied = np.zeros(len(t), dtype=bool)
+    tied[1:] = t[1:] == t[:-1]
+    tied[:-1] |= tied[1:]
+    if tied.any():
+        block = posts[tied].sort_values(["posted_at", "creator", "post_id"], kind="stable")
+        posts = pd.concat([posts[~tied], block]).iloc[
+            np.argsort(np.r_[t[~tied], t[tied]], kind="stable")]
+    return posts
+
+
+def query_frame(queries: pd.DataFrame) -> pd.DataFrame:
+    """Hypothetical posts; hashtags may be lists, tuples or "#a #b" strings."""
+    frame = base_frame(queries)
+    frame["hashtags"] = [_tag_list(h) for h in frame["hashtags"]]
+    return frame
+
+
+def _tag_list(value: object) -> list[str]:
+    if isinstance(value, str):
+        value = _SPLIT.split(value)
+    elif not isinstance(value, (list, tuple, np.ndarray)):
+        return []
+    tags = (str(v).strip().lstrip("#").lower() for v in value)
+    return [t for t in tags if t]
+
+
+def build_context(data: StoreData, queries: pd.DataFrame | None,
+                  config: FeatureConfig) -> Context:
+    """Normalise everything once; ``queries=None`` featurises the posts themselves."""
+    posts, source = post_frame(data.posts, config)
+    rows = posts if queries is None else query_frame(queries)
+    creators = pd.unique(pd.concat([posts["creator"], rows["creator"]]).astype("object"))
+    codes = {str(c): i for i, c in enumerate(creators)}
+    for frame in {id(posts): posts, id(rows): rows}.values():
+        frame["ckey"] = frame["creator"].astype("object").map(codes).to_numpy(dtype="int64")
+    wanted = list(pd.unique(rows["creator"].astype("object")))
+    local = posts if queries is None else posts[posts["creator"].isin(wanted)]
+    local = local.reset_index(drop=True)
+    tags = _tag_codes(posts, rows, data.trends, same=queries is None)
+    sound_codes = _sound_codes(posts, rows, data.trends, same=queries is None)
+    local_tags = tags["posts"] if queries is None else _subset_tags(tags["posts"], posts, wanted)
+    return Context(
+        config=config, data=data, source=source, posts=posts, local=local, queries=rows,
+        creator_codes=codes, query_creators=[str(c) for c in wanted],
+        post_tags=tags["posts"], local_tags=local_tags, query_tags=tags["rows"],
+        tag_names=tags["names"], fixed_broad=tags["broad"], sound_keys=sound_codes["vocab"],
+        trend_codes=np.where(data.trends["kind"].eq("hashtag").fillna(False).to_numpy(),
+                             tags["trends"], sound_codes["trends"]),
+    )
+
+
+def _subset_tags(tags: Tags, posts: pd.DataFrame, wanted: list[str]) -> Tags:
+    mask = posts["creator"].isin(wanted).to_numpy()
+    new_row = np.cumsum(mask) - 1
+    keep = mask[tags.row]
+    return Tags(row=new_row[tags.row[keep]], code=tags.code[keep])
+
+
+def _tag_codes(posts: pd.DataFrame, rows: pd.DataFrame, trends: pd.DataFrame,
+               same: bool) -> dict:
+    """One tag vocabulary over posts, queries and hashtag trend lists."""
+    p_row, p_tags = explode_tags(posts["hashtags"])
+    q_row, q_tags = (p_row, []) if same else explode_tags(rows["hashtags"])
+    names = trends["name"].astype("string").fillna("").str.strip().str.lstrip("#").str.lower()
+    values = np.array(p_tags + q_tags + names.tolist(), dtype="object")
+    codes, vocab = pd.factorize(values)
+    p_code = codes[: len(p_tags)]
+    q_code = p_code if same else codes[len(p_tags): len(p_tags) + len(q_tags)]
+    vocab = np.asarray(vocab, dtype="object")
+    return {
+        "posts": Tags(p_row, p_code), "rows": Tags(q_row, q_code),
+        "trends": codes[len(p_tags) + len(q_tags):], "names": vocab,
+        "broad": np.isin(vocab, list(BROAD_HASHTAGS)),
+    }
+
+
+def _sound_codes(posts: pd.DataFrame, rows: pd.DataFrame, trends: pd.DataFrame,
+                 same: bool) -> dict:
+    """Integer sound keys shared by posts, queries and sound trend lists (-1: none).
+
+    A stored post's sound is its normalised name where known, else its id: a post's key
+    depends on that post alone, so adding posts never changes an earlier post's features.
+    Queries and trend rows with only an id borrow the name stored posts give that id."""
+    p_keys = _sound_keys(posts["sound_id"], posts["sound_name"], posts["sound_is_original"])
+    id_map = _id_to_key(posts, p_keys)
+    q_keys = p_keys if same else _sound_keys(rows["sound_id"], rows["sound_name"],
+                                             rows["sound_is_original"], id_map)
+    is_sound = trends["kind"].eq("sound").fillna(False).to_numpy()
+    t_keys = _sound_keys(trends["entity_id"].where(is_sound), trends["name"].where(is_sound),
+                         np.zeros(len(trends)), id_map)
+    codes, vocab = pd.factorize(np.concatenate([p_keys, q_keys, t_keys]))
+    n_p, n_q = len(p_keys), len(q_keys)
+    posts["sound_code"] = codes[:n_p]
+    rows["sound_code"] = codes[:n_p] if same else codes[n_p: n_p + n_q]
+    return {"trends": codes[n_p + n_q:], "vocab": np.asarray(vocab, dtype="object")}
+
+
+def _id_to_key(posts: pd.DataFrame, keys: np.ndarray) -> dict[str, str]:
+    """Sound id -> the key (name) most stored posts with that id carry."""
+    pairs = pd.DataFrame({"id": posts["sound_id"].astype("object").to_numpy(),
+                          "key": keys}).dropna()
+    if pairs.empty:
+        return {}
+    top = pairs.groupby(["id", "key"]).size().sort_values(kind="stable").groupby(
+        level="id").tail(1)
+    return dict(top.index.tolist())
+
+
+def _sound_keys(ids: pd.Series, names: pd.Series, original: np.ndarray,
+                id_map: dict[str, str] | None = None) -> np.ndarray:
+    """"name:<lower name>", else the id's stored name, else "id:<id>"; None for an
+    original sound (unique to its post) or no sound at all."""
+    ids = pd.Series(ids, dtype="string").str.strip().replace("", pd.NA).reset_index(drop=True)
+    names = pd.Series(names, dtype="string").str.strip().str.lower().replace("", pd.NA)
+    keys = ("name:" + names.reset_index(drop=True)).astype("object")
+    if id_map:
+        keys = keys.where(keys.notna(), ids.astype("object").map(id_map))
+    keys = keys.where(keys.notna(), ("id:" + ids).astype("object"))
+    keys = keys.where(np.asarray(original) != 1.0, None)
+    return keys.where(keys.notna(), None).to_numpy(dtype="object")

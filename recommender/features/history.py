@@ -1,0 +1,132 @@
+"""Past-engagement family: the creator's own track record before the row.
+
+The outcome summarised is ``config.outcome`` on its log scale (weighted interactions by
+default; the target's own scale with ``config_for_target``), over the creator's last N
+*settled* posts with a known outcome (see ``history_outcome``). ``baseline`` is the
+trailing median over the longest window: the "usual post" that lifts are measured against.
+Followers come from readings strictly before the row: earlier posts' ``followers_at_post``
+and ``account_daily`` follower counts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from pandas.core.groupby import SeriesGroupBy
+
+from recommender.features.config import FeatureConfig
+from recommender.features.context import (
+    NS_PER_DAY,
+    Context,
+    State,
+    asof_before,
+    creator_counts,
+    key_time_order,
+    to_ns,
+)
+
+
+def names(config: FeatureConfig) -> list[str]:
+    out = ["n_prev_posts"]
+    for n in config.history_windows:
+        out += [f"eng_median_last{n}", f"eng_mean_last{n}", f"eng_std_last{n}"]
+    if len(config.history_windows) > 1:
+        out.append(_momentum_name(config))
+    return out + ["followers_log", f"follower_growth_{config.follower_growth_days}d",
+                  "follower_following_ratio"]
+
+
+def baseline_name(config: FeatureConfig) -> str:
+    return f"eng_median_last{config.baseline_window}"
+
+
+def _momentum_name(config: FeatureConfig) -> str:
+    return f"eng_momentum_{min(config.history_windows)}_{max(config.history_windows)}"
+
+
+def compute(ctx: Context) -> dict[str, np.ndarray]:
+    q, config = ctx.queries, ctx.config
+    key, t = q["ckey"].to_numpy(), q["t"].to_numpy()
+    n_prev = asof_before(key, t, creator_counts(ctx), ["count"])["count"]
+    out = {"n_prev_posts": np.nan_to_num(n_prev, nan=0.0)}
+    out.update(engagement_at(ctx, "queries"))
+    if len(config.history_windows) > 1:
+        short, long = min(config.history_windows), max(config.history_windows)
+        out[_momentum_name(config)] = out[f"eng_median_last{short}"] - out[
+            f"eng_median_last{long}"]
+    out.update(_followers(ctx, key, t))
+    return out
+
+
+def engagement_state(ctx: Context) -> State:
+    """State after each settled post: trailing median/mean/std of the last N outcomes."""
+    def build() -> State:
+        local = ctx.local[np.isfinite(ctx.local["outcome"].to_numpy())]
+        key, t = local["ckey"].to_numpy(), local["t"].to_numpy()
+        order = key_time_order(key, t)
+        frame = pd.DataFrame({"key": key[order], "t": t[order],
+                              "y": local["outcome"].to_numpy()[order]})
+        group = frame.groupby("key", sort=False)["y"]
+        for n in ctx.config.history_windows:
+            frame[f"eng_median_last{n}"] = _rolling(group, n, 1, "median")
+            frame[f"eng_mean_last{n}"] = _rolling(group, n, 1, "mean")
+            frame[f"eng_std_last{n}"] = _rolling(group, n, 2, "std")
+        return State.of(frame.drop(columns="y"), np.arange(len(frame)))
+    return ctx.cached("engagement_state", build)
+
+
+def engagement_at(ctx: Context, rows: str) -> dict[str, np.ndarray]:
+    """Trailing engagement stats strictly before each row of ``ctx.queries`` or
+    ``ctx.local`` (``rows``); computed once (for training both are the same posts)."""
+    frame = ctx.queries if rows == "queries" else ctx.local
+    if frame is ctx.local:
+        rows = "local"
+
+    def build() -> dict[str, np.ndarray]:
+        columns = [c for n in ctx.config.history_windows
+                   for c in (f"eng_median_last{n}", f"eng_mean_last{n}", f"eng_std_last{n}")]
+        return asof_before(frame["ckey"].to_numpy(), frame["t"].to_numpy(),
+                           engagement_state(ctx), columns)
+    return ctx.cached(f"engagement_at_{rows}", build)
+
+
+def _rolling(group: SeriesGroupBy, n: int, min_periods: int,
+             how: str) -> np.ndarray:
+    rolled = getattr(group.rolling(n, min_periods=min_periods), how)()
+    # Index level 1 is the frame's own RangeIndex: put values back in frame order.
+    return rolled.droplevel(0).sort_index().to_numpy(dtype="float64")
+
+
+def _followers(ctx: Context, key: np.ndarray, t: np.ndarray) -> dict[str, np.ndarray]:
+    days = ctx.config.follower_growth_days
+    followers = ctx.cached("followers", lambda: _readings(ctx, "followers"))
+    now = asof_before(key, t, followers, ["value"])["value"]
+    then = asof_before(key, t - days * NS_PER_DAY, followers, ["value"])["value"]
+    following = asof_before(key, t, ctx.cached("following", lambda: _readings(ctx, "following")),
+                            ["value"])["value"]
+    log_now = np.log1p(now)
+    return {
+        "followers_log": log_now,
+        f"follower_growth_{days}d": log_now - np.log1p(then),
+        "follower_following_ratio": log_now - np.log1p(following),
+    }
+
+
+def _readings(ctx: Context, metric: str) -> State:
+    """State table of a creator's latest known count: post-time counts + account readings."""
+    local = ctx.local
+    parts = [pd.DataFrame({"key": local["ckey"].to_numpy(), "t": local["t"].to_numpy(),
+                           "value": local[metric].to_numpy()})]
+    daily = ctx.data.account_daily
+    if not daily.empty:
+        wanted = (daily["metric"] == metric).fillna(False) & daily["creator"].isin(
+            ctx.query_creators) & daily["date"].notna()
+        rows = daily[wanted.to_numpy(dtype=bool)]
+        parts.append(pd.DataFrame({
+            "key": rows["creator"].map(ctx.creator_codes).to_numpy(dtype="int64"),
+            "t": to_ns(rows["date"]),
+            "value": rows["value"].to_numpy(dtype="float64", na_value=np.nan),
+        }))
+    state = pd.concat(parts, ignore_index=True)
+    value = state["value"].to_numpy()
+    return State.of(state[np.isfinite(value) & (value >= 0)])

@@ -1,0 +1,99 @@
+"""The public entry points: the training table and features for hypothetical posts.
+
+One code path: ``preprocess`` featurises the stored posts as queries against the store;
+``featurize`` featurises hypothetical posts the same way. Each family builds "state after
+each post" tables and joins them strictly backward in time (``context.asof_before``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from recommender.engagement import TARGETS, log_engagement
+from recommender.errors import InputError
+from recommender.features import activity, content, hashtags, history, timing, trends
+from recommender.features.config import FeatureConfig, config_for_target
+from recommender.features.context import NS_PER_DAY, Context, to_ns
+from recommender.features.frames import build_context
+from recommender.store import StoreData
+
+_FAMILIES = (timing, content, hashtags, trends, history, activity)
+KEY_COLUMNS = ["creator", "post_id", "posted_at"]
+
+
+def feature_names(config: FeatureConfig = FeatureConfig()) -> list[str]:
+    """Every model feature, in table order (``age_days`` last)."""
+    return [name for family in _FAMILIES for name in family.names(config)] + ["age_days"]
+
+
+def categorical_features(config: FeatureConfig = FeatureConfig()) -> list[str]:
+    """Features to treat as categories (whole-number codes): local hour and weekday."""
+    return list(timing.CATEGORICAL)
+
+
+def preprocess(data: StoreData, config: FeatureConfig = FeatureConfig(),
+               target: str = "weighted") -> pd.DataFrame:
+    """The training table: one row per post with a known ``target`` outcome, by time.
+
+    Columns: ``creator, post_id, posted_at``, every ``feature_names(config)`` (``age_days``
+    = collected_at - posted_at in days), ``baseline`` (the creator's trailing median of the
+    history outcome before the post, NaN without history) and ``y`` (the target, log
+    scale; for ``lift`` the log weighted outcome minus ``baseline``). ``config`` is resolved
+    with ``config_for_target`` so history features follow the target's scale.
+    """
+    if target not in TARGETS:
+        raise InputError(f"unknown target {target!r}; choose one of {', '.join(TARGETS)}")
+    config = config_for_target(config, target)
+    ctx = build_context(data, None, config)
+    src = ctx.source
+    age = (to_ns(src["collected_at"]) - ctx.posts["t"].to_numpy()) / NS_PER_DAY
+    age = np.where(src["collected_at"].notna().to_numpy(), age, np.nan)
+    table = _table(ctx, age)
+    table.insert(1, "post_id", src["post_id"].astype("string").to_numpy())
+    y = log_engagement(src, target)
+    if target == "lift":
+        y = y - table["baseline"].to_numpy()
+    table["y"] = y
+    keep = np.isfinite(table["y"].to_numpy(dtype="float64", na_value=np.nan))
+    return table[keep].reset_index(drop=True)
+
+
+def featurize(data: StoreData, queries: pd.DataFrame,
+              config: FeatureConfig = FeatureConfig()) -> pd.DataFrame:
+    """Features of hypothetical posts, each as its creator's next post given every stored
+    post strictly before its ``posted_at`` (queries never see each other).
+
+    ``queries``: ``creator``, ``posted_at`` and optionally ``caption``, ``hashtags``,
+    ``sound_id``, ``sound_name``, ``sound_is_original``, ``duration_s``. Returns
+    ``feature_names(config)`` + ``baseline`` in the queries' order and index, ``age_days``
+    = ``config.horizon_days``. Per-creator state is built for the queried creators only.
+    """
+    missing = {"creator", "posted_at"} - set(queries.columns)
+    if missing:
+        raise InputError(f"featurize: queries need columns {sorted(missing)}")
+    if queries["posted_at"].isna().any():
+        raise InputError("featurize: every query needs a posted_at time")
+    ctx = build_context(data, queries, config)
+    table = _table(ctx, np.full(len(queries), float(config.horizon_days)))
+    table = table.drop(columns=["creator", "posted_at"])
+    table.index = queries.index
+    return table
+
+
+def _table(ctx: Context, age_days: np.ndarray) -> pd.DataFrame:
+    q = ctx.queries
+    values: dict[str, np.ndarray] = {}
+    for family in (timing, content, hashtags, trends, history):
+        values.update(family.compute(ctx))
+    values.update(activity.compute(ctx, values["local_hour"]))
+    values["age_days"] = np.asarray(age_days, dtype="float64")
+    columns = {
+        "creator": q["creator"].to_numpy(),
+        "posted_at": pd.to_datetime(q["t"].to_numpy(), utc=True),
+    }
+    columns.update({name: values[name] for name in feature_names(ctx.config)})
+    columns["baseline"] = values[history.baseline_name(ctx.config)]
+    table = pd.DataFrame(columns)
+    table["creator"] = table["creator"].astype("string")
+    return table
