@@ -262,8 +262,9 @@ def test_follower_activity_at_local_hour_normalised_by_peak() -> None:
                 for d in (0, 1) for h, v in ((17, 50 + d * 10), (20, 110))]
     data = store([post("a", "2025-01-06T12:00Z")], zones={"a": "Asia/Kolkata"},
                  activity=activity)
-    assert preprocess(data).iloc[0]["follower_activity_at_hour"] == pytest.approx(55 / 110)
-    utc = preprocess(data, FeatureConfig(activity_hours_local=False)).iloc[0]
+    local = FeatureConfig(activity_hours_local=True)
+    assert preprocess(data, local).iloc[0]["follower_activity_at_hour"] == pytest.approx(55 / 110)
+    utc = preprocess(data).iloc[0]
     assert np.isnan(utc["follower_activity_at_hour"])  # 12 UTC has no reading
     assert np.isnan(preprocess(store([post("a", "2025-01-06T12:00Z")])).iloc[0][
         "follower_activity_at_hour"])

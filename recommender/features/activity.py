@@ -2,9 +2,10 @@
 
 The creator's mean active followers per hour over every reading in ``follower_activity``,
 divided by the creator's busiest hour (1.0 = peak hour). TikTok does not document the zone
-of the exported hours; by default (``activity_hours_local``) they are read as the creator's
-local hours, otherwise as UTC hours. The table is a recent snapshot used as a standing
-property of the creator's audience (it is not a post outcome). NaN without readings.
+of the exported hours; by default they are read as UTC hours (the common reading), or as
+the creator's local hours with ``activity_hours_local=True``. The table is a recent
+snapshot used as a standing property of the creator's audience (it is not a post outcome).
+NaN without readings.
 """
 
 from __future__ import annotations

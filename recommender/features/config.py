@@ -44,7 +44,9 @@ class FeatureConfig:
     follower_growth_days: int = 30  # window of follower_growth_{N}d
     trend_list_max_age_days: float = 3.0  # a snapshot older than this is no list at all
     settled_days: float = 3.0  # younger posts (at collection) give no engagement evidence
-    activity_hours_local: bool = True  # follower_activity hours are the creator's local hours
+    # Studio's follower-activity hours have no documented zone; formats.md notes UTC is the
+    # common reading (and the generator writes UTC), so that is the default.
+    activity_hours_local: bool = False
     # Log outcome of past posts for history features; None: follow the target (see
     # config_for_target). featurize reads it from here, so pass the resolved config.
     history_outcome: str | None = None
