@@ -4,7 +4,10 @@ One line per command module; keep them in the order they appear in ``--help``.
 """
 
 # ruff: noqa: F401, I001
+from recommender.cli import demo
 from recommender.cli import ingest
+from recommender.cli import train
+from recommender.cli import evaluate
 from recommender.cli import suggest
 from recommender.cli import score
 from recommender.cli import report

@@ -1,0 +1,63 @@
+"""``recommender demo``: ingest the bundled sample, train, suggest, write the report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from recommender.cli import app, emit_json, fail, interactive
+from recommender.errors import RecommenderError
+
+
+@app.command()
+def demo(
+    workdir: Path = typer.Option(
+        Path("demo-output"), "--workdir", help="Where the demo store, models and report go."
+    ),
+    creator: str | None = typer.Option(
+        None, "--creator", help="Sample creator to suggest for (default: the busiest)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON document instead."),
+) -> None:
+    """Run everything on the bundled sample: ingest, train, suggest, report."""
+    from recommender.demo import run_demo
+
+    show = interactive() and not as_json
+    try:
+        result = run_demo(workdir, creator, progress=_progress() if show else None)
+    except RecommenderError as error:
+        fail(error)
+        return
+    if as_json:
+        emit_json(result.to_dict())
+        return
+    _render(result)
+
+
+def _progress():  # type: ignore[no-untyped-def]
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    return lambda message, fraction: console.print(f"[dim]{fraction:4.0%}[/dim] {message}")
+
+
+def _render(result) -> None:  # type: ignore[no-untyped-def]
+    from rich.console import Console
+
+    from recommender.cli.suggest import render_suggestions
+    from recommender.cli.train import render_train_report
+
+    console = Console()
+    totals = result.ingest.totals
+    console.rule("1. Ingest")
+    console.print(
+        f"Read the bundled sample ({result.sample_dir}): {totals['read']} records, "
+        f"{totals['added']} added, {totals['rejected']} rejected, into {result.data_dir}."
+    )
+    console.rule("2. Train")
+    render_train_report(result.train, console)
+    console.rule(f"3. Suggestions for {result.creator}")
+    render_suggestions(result.suggestions, console)
+    console.rule("4. Report")
+    console.print(f"Open {result.report_path} in a browser.")

@@ -1,0 +1,44 @@
+"""``recommender evaluate``: a chronological backtest beside simple baselines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from recommender.cli import DEFAULT_DATA, app, emit_json, fail
+from recommender.errors import RecommenderError
+
+
+@app.command()
+def evaluate(
+    data: Path = typer.Option(Path(DEFAULT_DATA), "--data", help="Store directory."),
+    target: str = typer.Option("weighted", "--target", help="Engagement definition."),
+    folds: int = typer.Option(3, "--folds", help="Expanding-window folds."),
+    protocol: str = typer.Option(
+        "expanding", "--protocol", help="expanding (global time folds) or holdout "
+        "(each creator's latest 20% of posts)."
+    ),
+    plot: Path | None = typer.Option(None, "--plot", help="Also write a PNG chart here."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """Backtest the model by time on the store, beside simple baselines."""
+    from recommender.model.evaluate import evaluate_job
+
+    try:
+        report = evaluate_job(data, target, folds, protocol, plot)
+    except RecommenderError as error:
+        fail(error)
+        return
+    if as_json:
+        emit_json(report.to_dict())
+        return
+    from rich.console import Console
+
+    from recommender.cli.train import render_metrics
+
+    console = Console()
+    console.print(f"target: {report.target_label}")
+    render_metrics(report.result.to_dict(), console)
+    if report.plot:
+        console.print(f"chart: {report.plot}")

@@ -1,0 +1,72 @@
+"""``recommender train``: unattended retraining with champion/challenger promotion."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from recommender.cli import DEFAULT_DATA, DEFAULT_MODELS, app, emit_json, fail, interactive
+from recommender.errors import RecommenderError
+
+
+@app.command()
+def train(
+    data: Path = typer.Option(Path(DEFAULT_DATA), "--data", help="Store directory."),
+    models: Path = typer.Option(Path(DEFAULT_MODELS), "--models", help="Models directory."),
+    target: str = typer.Option("weighted", "--target", help="Engagement definition."),
+    force: bool = typer.Option(False, "--force", help="Retrain and promote regardless."),
+    as_json: bool = typer.Option(False, "--json", help="Print the model card as JSON."),
+) -> None:
+    """Train, backtest by time, and promote the model if it is not worse than the champion."""
+    from recommender.model.train import train_job
+
+    try:
+        report = train_job(data, models, target, force,
+                           progress=_progress() if interactive() and not as_json else None)
+    except RecommenderError as error:
+        fail(error)
+        return
+    if as_json:
+        emit_json(report.to_dict())
+    else:
+        from rich.console import Console
+
+        render_train_report(report, Console())
+
+
+def _progress():  # type: ignore[no-untyped-def]
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    return lambda message, fraction: console.print(f"[dim]{fraction:4.0%}[/dim] {message}")
+
+
+def render_train_report(report: Any, console: Any) -> None:
+    console.print(f"[bold]{report.status}[/bold]: {report.reason}")
+    console.print(f"champion: {report.champion}")
+    console.print(f"target: {report.target_label}")
+    window = report.training_window
+    console.print(f"trained on {report.n_rows} posts from {window['first_post'][:10]} "
+                  f"to {window['last_post'][:10]}")
+    if report.backtest:
+        render_metrics(report.backtest, console)
+
+
+def render_metrics(backtest: dict[str, Any], console: Any) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"{backtest['protocol']} backtest by time ({len(backtest['folds'])} "
+                        f"fold(s)), model beside baselines")
+    for column in ("method", "MAE", "Spearman", "within-creator", "coverage", "n"):
+        table.add_column(column, justify="left" if column == "method" else "right")
+    for row in backtest["methods"]:
+        table.add_row(row["method"], _fmt(row["mae"]), _fmt(row["spearman"]),
+                      _fmt(row["within_creator_spearman"]), _fmt(row.get("coverage")),
+                      str(int(row["n"])))
+    console.print(table)
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
