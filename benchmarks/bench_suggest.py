@@ -52,7 +52,8 @@ def main() -> None:
         times.append(time.perf_counter() - start)
     own = int((posts["creator"] == creator).sum())
     print(f"suggest {creator} ({own} posts, {posts['creator'].nunique()} creators in store): "
-          f"median {statistics.median(times):.2f} s over {args.runs} runs (min {min(times):.2f}, max {max(times):.2f})")
+          f"median {statistics.median(times):.2f} s over {args.runs} runs "
+          f"(min {min(times):.2f}, max {max(times):.2f})")
 
 
 if __name__ == "__main__":

@@ -6,13 +6,17 @@ from pathlib import Path
 
 import typer
 
-from recommender.cli import DEFAULT_DATA, app, emit_json, fail
+from recommender.cli import DEFAULT_DATA, DEFAULT_MODELS, app, emit_json, fail
 from recommender.errors import RecommenderError
 
 
 @app.command()
 def evaluate(
     data: Path = typer.Option(Path(DEFAULT_DATA), "--data", help="Store directory."),
+    models: Path = typer.Option(
+        Path(DEFAULT_MODELS), "--models",
+        help="Models directory: its champion's settings are evaluated (defaults without one).",
+    ),
     target: str = typer.Option("weighted", "--target", help="Engagement definition."),
     folds: int = typer.Option(3, "--folds", help="Expanding-window folds."),
     protocol: str = typer.Option(
@@ -23,10 +27,10 @@ def evaluate(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """Backtest the model by time on the store, beside simple baselines."""
-    from recommender.model.evaluate import evaluate_job
+    from recommender.model.backtest import evaluate_job
 
     try:
-        report = evaluate_job(data, target, folds, protocol, plot)
+        report = evaluate_job(data, target, folds, protocol, plot, models_dir=models)
     except RecommenderError as error:
         fail(error)
         return
@@ -38,7 +42,7 @@ def evaluate(
     from recommender.cli.train import render_metrics
 
     console = Console()
-    console.print(f"target: {report.target_label}")
+    console.print(f"target: {report.target_label}  (settings: {report.params_from})")
     render_metrics(report.result.to_dict(), console)
     if report.plot:
         console.print(f"chart: {report.plot}")

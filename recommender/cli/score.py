@@ -57,12 +57,14 @@ def _render(result, out: Path | None) -> None:  # type: ignore[no-untyped-def]
                                                        "better_slot")))
         console.print(table)
     else:
-        console.print(f"Wrote {len(result.rows)} rows to {out}")
+        console.print(f"Wrote {len(result.rows)} rows to {out}", soft_wrap=True)
     s = result.summary
     console.print(f"{s['scored']} scored, {s['rejected']} rejected, {s['unknown_creators']} "
                   f"unknown creator(s), {s['better_slots']} better slot(s) found.")
     for _, r in result.rejected.head(20).iterrows():
-        console.print(f"[yellow]{r['file']} row {r['row']} {r['field']}: {r['reason']}[/yellow]")
+        # One whole line per bad row (no wrapping), so it can be grepped from a job's log.
+        console.print(f"[yellow]{r['file']} row {r['row']} {r['field']}: {r['reason']}[/yellow]",
+                      soft_wrap=True)
     for note in result.notes:
         console.print(f"[dim]{note}[/dim]")
 

@@ -23,8 +23,15 @@ def train(
     from recommender.model.train import train_job
 
     try:
-        report = train_job(data, models, target, force,
-                           progress=_progress() if interactive() and not as_json else None)
+        if interactive() and not as_json:
+            from rich.progress import Progress
+
+            with Progress(transient=True) as bar:
+                task = bar.add_task("training", total=1.0)
+                report = train_job(data, models, target, force, progress=lambda message, done:
+                                   bar.update(task, completed=done, description=message))
+        else:
+            report = train_job(data, models, target, force)
     except RecommenderError as error:
         fail(error)
         return
@@ -34,13 +41,6 @@ def train(
         from rich.console import Console
 
         render_train_report(report, Console())
-
-
-def _progress():  # type: ignore[no-untyped-def]
-    from rich.console import Console
-
-    console = Console(stderr=True)
-    return lambda message, fraction: console.print(f"[dim]{fraction:4.0%}[/dim] {message}")
 
 
 def render_train_report(report: Any, console: Any) -> None:

@@ -12,13 +12,13 @@ import pandas as pd
 
 from recommender.engagement import TARGETS, log_engagement
 from recommender.errors import InputError
-from recommender.features import activity, content, hashtags, history, timing, trends
+from recommender.features import activity, content, hashtags, history, slots, timing, trends
 from recommender.features.config import FeatureConfig, config_for_target
 from recommender.features.context import NS_PER_DAY, Context, to_ns
 from recommender.features.frames import build_context
 from recommender.store import StoreData
 
-_FAMILIES = (timing, content, hashtags, trends, history, activity)
+_FAMILIES = (timing, content, hashtags, trends, history, slots, activity)
 KEY_COLUMNS = ["creator", "post_id", "posted_at"]
 
 
@@ -86,6 +86,7 @@ def _table(ctx: Context, age_days: np.ndarray) -> pd.DataFrame:
     values: dict[str, np.ndarray] = {}
     for family in (timing, content, hashtags, trends, history):
         values.update(family.compute(ctx))
+    values.update(slots.compute(ctx, values["local_hour"], values["local_weekday"]))
     values.update(activity.compute(ctx, values["local_hour"]))
     values["age_days"] = np.asarray(age_days, dtype="float64")
     columns = {

@@ -57,11 +57,13 @@ def save_model(model: EngagementModel, directory: str | Path,
         "versions": library_versions(),
         **model.describe(),
         "features": model.feature_names_,
-        "categorical_features": {name: list(range(24 if name == "local_hour" else 7))
+        "categorical_features": {name: model.categories_.get(name, [])
                                  for name in model.categorical_features_},
+        "conformal_quantiles": model.intervals_.to_dict(orient="records"),
         "population_baseline": model.population_baseline_,
         "training_window": {"first_post": start.isoformat(), "last_post": end.isoformat()},
         "n_rows": model.n_rows_,
+        "data_fingerprint": getattr(model, "data_fingerprint_", None),
         **(extra or {}),
     }
     (path / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
@@ -76,17 +78,26 @@ def load_model(directory: str | Path) -> EngagementModel:
     _check_versions(path, manifest)
     booster = _read_booster(path, manifest)
     model = _model_from_manifest(manifest)
+    try:
+        _restore_state(model, path, manifest)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ModelError(f"{path / MANIFEST}: incomplete manifest (bad or missing {exc}); "
+                         "retrain with `recommender train`") from exc
     model.booster_ = booster
+    model.manifest = manifest
+    model.name = path.name
+    return model
+
+
+def _restore_state(model: EngagementModel, path: Path, manifest: dict[str, Any]) -> None:
     model.feature_names_ = list(manifest["features"])
     model.categorical_features_ = list(manifest["categorical_features"])
+    model.categories_ = {k: list(v) for k, v in manifest["categorical_features"].items()}
     model.population_baseline_ = float(manifest["population_baseline"])
     model.intervals_ = _read_lookup(path, "intervals")
     window = manifest["training_window"]
     model.training_window_ = (pd.Timestamp(window["first_post"]), pd.Timestamp(window["last_post"]))
     model.n_rows_ = int(manifest["n_rows"])
-    model.manifest = manifest
-    model.name = path.name
-    return model
 
 
 def read_manifest(path: Path) -> dict[str, Any]:
@@ -144,14 +155,24 @@ def _read_lookup(path: Path, name: str) -> pd.DataFrame:
                          "retrain with `recommender train`") from exc
 
 
-def _model_from_manifest(manifest: dict[str, Any]) -> EngagementModel:
+def params_from_manifest(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The estimator's constructor arguments recorded in a manifest."""
     params = dict(manifest.get("params", {}))
     config = dict(manifest.get("feature_config", {}))
     for key, value in config.items():
         if isinstance(value, list):
             config[key] = tuple(value)
     try:
-        return EngagementModel(**params, feature_config=FeatureConfig(**config))
+        params["feature_config"] = FeatureConfig(**config)
+    except (TypeError, ValueError) as exc:
+        raise ModelError(f"manifest feature configuration is not understood ({exc}); "
+                         "retrain with `recommender train`") from exc
+    return params
+
+
+def _model_from_manifest(manifest: dict[str, Any]) -> EngagementModel:
+    try:
+        return EngagementModel(**params_from_manifest(manifest))
     except TypeError as exc:
         raise ModelError(f"manifest parameters are not understood ({exc}); "
                          "retrain with `recommender train`") from exc

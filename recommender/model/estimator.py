@@ -29,6 +29,7 @@ from recommender.store import StoreData
 MIN_ROWS = 40
 CALIBRATION_SHARE = 0.2
 HISTORY_BUCKETS = (0, 5, 20)  # n_prev_posts lower edges: cold, short, established
+_NO_MONOTONE = ("l1", "regression_l1", "mae", "quantile", "mape")  # LightGBM refuses these
 
 
 class EngagementModel:
@@ -46,6 +47,7 @@ class EngagementModel:
         random_state: int = 0,
         n_jobs: int = 2,
         objective: str = "huber",
+        monotone_age: bool = True,
         feature_config: FeatureConfig | None = None,
     ) -> None:
         self.target = target
@@ -58,13 +60,14 @@ class EngagementModel:
         self.random_state = random_state
         self.n_jobs = n_jobs
         self.objective = objective
+        self.monotone_age = monotone_age
         self.feature_config = feature_config
 
     # -- parameters ------------------------------------------------------------------------
     def get_params(self) -> dict[str, Any]:
         params = {k: getattr(self, k) for k in (
             "target", "horizon_days", "interval", "n_estimators", "learning_rate",
-            "num_leaves", "min_child_samples", "random_state", "objective")}
+            "num_leaves", "min_child_samples", "random_state", "objective", "monotone_age")}
         return params
 
     @property
@@ -84,7 +87,11 @@ class EngagementModel:
     # -- fitting ---------------------------------------------------------------------------
     def fit(self, data: StoreData) -> EngagementModel:
         self._validate()
-        return self.fit_table(preprocess(data, self.config, self.target))
+        from recommender.store import fingerprint_posts
+
+        self.fit_table(preprocess(data, self.config, self.target))
+        self.data_fingerprint_ = fingerprint_posts(data.posts)
+        return self
 
     def fit_table(self, table: pd.DataFrame) -> EngagementModel:
         """Fit on a table made by ``features.preprocess`` (time-ordered)."""
@@ -96,6 +103,8 @@ class EngagementModel:
             )
         self.feature_names_ = feature_names(self.config)
         self.categorical_features_ = categorical_features(self.config)
+        self.categories_ = {name: sorted(int(v) for v in table[name].dropna().unique())
+                            for name in self.categorical_features_}
         table = table.sort_values("posted_at", kind="stable").reset_index(drop=True)
         self.population_baseline_ = float(np.nanmedian(table["y"]))
         cut = int(len(table) * (1 - CALIBRATION_SHARE))
@@ -128,11 +137,19 @@ class EngagementModel:
             "bagging_fraction": 0.8,
             "bagging_freq": 1,
             "lambda_l2": 1.0,
+            # Hour / weekday categories: a category needs only as many rows as a leaf does
+            # (LightGBM's default of 100 hides the hour of small creators' stores).
+            "min_data_per_group": self.min_child_samples,
+            "cat_smooth": 5.0,
             "seed": self.random_state,
             "deterministic": True,
             "num_threads": self.n_jobs,
             "verbose": -1,
         }
+        if self.monotone_age and self.objective not in _NO_MONOTONE:
+            # Counts are cumulative: an older post never has fewer interactions.
+            params["monotone_constraints"] = [int(n == "age_days") for n in self.feature_names_]
+            params["monotone_constraints_method"] = "advanced"
         return lgb.train(params, dataset, num_boost_round=self.n_estimators)
 
     def _offset(self, table: pd.DataFrame) -> np.ndarray:
@@ -177,11 +194,14 @@ class EngagementModel:
         pred = self.predict_table(table)
         low, high = self.interval_table(table, pred)
         baseline = self._offset(table)
-        return pd.DataFrame(
+        out = pd.DataFrame(
             {"predicted": pred, "low": low, "high": high, "baseline": baseline,
              "lift": pred - baseline},
             index=table.index,
         )
+        out.attrs.update(target=self.target, target_label=TARGETS[self.target].label,
+                         horizon_days=self.horizon_days, interval=self.interval)
+        return out
 
     def contributions(self, table: pd.DataFrame) -> pd.DataFrame:
         """Per-feature contributions (LightGBM SHAP values) + ``bias``, one row per post."""

@@ -156,7 +156,7 @@ def _score_into(out: pd.DataFrame, queries: pd.DataFrame, data: StoreData, model
     ranks = pd.Series(pred["predicted"].to_numpy(), index=where).groupby(
         queries["creator"].to_numpy()).rank(ascending=False, method="first")
     out.loc[where, "rank"] = ranks.to_numpy()
-    out.loc[where, "reasons"] = top_reasons(scored.groups.iloc[:n])
+    out.loc[where, "reasons"] = top_reasons(scored.groups_for(slice(0, n)))
     extra_pred = scored.pred["predicted"].to_numpy()[n:]
     if exact:
         gain = extra_pred.reshape(n, len(SHIFT_HOURS)) - pred["predicted"].to_numpy()[:, None]

@@ -150,14 +150,17 @@ def _result(data: StoreData, model: Any, profile: cand.CreatorProfile, trends: T
             batch: _Batch, scored: Scored, top: int, draft: cand.Draft | None,
             now: pd.Timestamp, now_defaulted: bool) -> SuggestResult:
     part = batch.frame["part"].to_numpy()
-    pred, groups = scored.pred, scored.groups
+    pred = scored.pred
     probe = part == "probe"
+    groups = scored.groups_for(np.flatnonzero(part != "grid")).reindex(range(len(part)))
     usual = probe & (batch.frame["local"].map(lambda t: t.hour) == profile.usual_hour).to_numpy()
     reference = groups[usual if usual.any() else probe].mean()
     hist = part == "history"
+    # The profile is the timing part of the contributions only: the full prediction of the
+    # probe also moves with cadence and trend dates over the week, which is not "timing".
     effect = timing_effect(
-        pred.loc[probe, "predicted"].to_numpy(),
-        groups.loc[hist, "timing"].to_numpy(),
+        groups.loc[probe, "timing"].to_numpy(),
+        _own_slot_evidence(scored.table.loc[hist], groups.loc[hist, "timing"]),
         batch.outcome - pred.loc[hist, "baseline"].to_numpy(),
     )
     grid_idx = np.flatnonzero(part == "grid")
@@ -177,6 +180,17 @@ def _result(data: StoreData, model: Any, profile: cand.CreatorProfile, trends: T
     )
     result.notes = _notes(result, data, profile, trends, now_defaulted)
     return result
+
+
+def _own_slot_evidence(history: pd.DataFrame, timing: pd.Series) -> np.ndarray:
+    """Per past post: what the creator's *earlier* posts said about its slot (the own-slot
+    features, built from strictly earlier posts). The model's own timing contributions on
+    these posts would be in-sample (the model was fitted on them) and bear themselves out
+    even for a creator whose timing does not matter; the own-slot features cannot."""
+    columns = [c for c in ("slot_own_lift_hour", "slot_own_lift_weekday") if c in history]
+    if not columns:  # a model without the own-slot family: the in-sample check is all we have
+        return timing.to_numpy()
+    return history[columns].sum(axis=1).to_numpy(dtype="float64")
 
 
 def diverse_top(frame: pd.DataFrame, predicted: pd.Series, top: int) -> list[int]:
@@ -212,7 +226,7 @@ def _suggestion(batch: _Batch, scored: Scored, i: int, reference: pd.Series,
         "hashtags": explain.hashtags_text(row["hashtags"]),
         "duration": float(row["duration_s"]), "usual_duration": profile.median_duration,
     }
-    delta = scored.groups.iloc[i] - reference
+    delta = scored.groups_for([i]).iloc[0] - reference
     reasons = [explain.phrase(g, float(delta[g]), details) for g in explain.pick_groups(delta)]
     return Suggestion(
         post_at=row["local"], hashtags=list(row["hashtags"]), sound=sound,

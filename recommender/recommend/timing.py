@@ -3,12 +3,14 @@
 1. The model's timing profile: the creator's usual post scored at every hour of the coming
    week. Its spread (best hour minus the median hour, log scale) is what the model believes
    choosing the slot is worth.
-2. The check: for each of the creator's settled past posts, the model's timing contribution
-   at post time (features use only earlier posts) against what actually happened relative
-   to the creator's trailing median. The slope of outcome on timing contribution is 1 when
-   the creator's own results bear the profile out and 0 when timing made no difference for
-   them. A bootstrap over those posts (resampling posts with their residuals) gives an 80%
-   interval for the slope.
+2. The check: for each of the creator's settled past posts, what their *earlier* posts said
+   about that post's slot (the own-slot features: shrunk mean residual of earlier posts at
+   that local hour and weekday) against what actually happened relative to the creator's
+   trailing median. Out of sample by construction: the model's own contributions on those
+   posts would not be, since the model was fitted on them. The slope of outcome on that
+   evidence is ~1 when the creator's slots keep their value and ~0 when timing made no
+   difference for them. A bootstrap over those posts (resampling posts with their
+   residuals) gives an 80% interval for the slope.
 3. Timing effect = spread x slope, with the interval spread x [q10, q90] of the bootstrap.
 
 "Timing barely matters" when the interval reaches down to ~0 or the effect is below
@@ -64,9 +66,9 @@ class TimingEffect:
 
 def timing_effect(profile: np.ndarray, contribution: np.ndarray, outcome: np.ndarray,
                   seed: int = 0) -> TimingEffect:
-    """``profile``: log predictions of the usual post over the week's hours; ``contribution``
-    and ``outcome`` (observed minus trailing baseline, log scale): one value per settled post.
-    """
+    """``profile``: timing contributions of the usual post over the week's hours (log scale);
+    ``contribution`` (the own-slot evidence) and ``outcome`` (observed minus trailing
+    baseline, log scale): one value per settled post."""
     spread = float(np.max(profile) - np.median(profile)) if len(profile) else 0.0
     ok = np.isfinite(contribution) & np.isfinite(outcome)
     x, y = contribution[ok], outcome[ok]

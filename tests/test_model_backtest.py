@@ -1,0 +1,103 @@
+"""Baselines, metrics and the chronological backtests on hand-made and generated tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from test_model_support import FAST, small
+
+from recommender.errors import StoreError, UsageError
+from recommender.model.backtest import (
+    _expanding_splits,
+    _holdout_split,
+    evaluate_job,
+    run_backtest,
+)
+from recommender.model.baselines import baseline_predictions
+from recommender.model.metrics import coverage, mae, spearman, within_creator_spearman
+from recommender.store import Store
+
+
+def _table() -> pd.DataFrame:
+    t = pd.Timestamp("2025-01-06", tz="UTC")
+    return pd.DataFrame({
+        "creator": ["a", "a", "a", "b", "a", "b"],
+        "posted_at": [t + pd.Timedelta(days=d) for d in (0, 7, 8, 9, 14, 16)],
+        "hour_of_week": [10, 10, 40, 10, 10, 10],
+        "y": [1.0, 3.0, 5.0, 2.0, 9.0, 4.0],
+        "baseline": [np.nan, 1.0, 2.0, np.nan, 3.0, 2.0],
+    })
+
+
+def test_baselines_use_only_strictly_earlier_posts() -> None:
+    out = baseline_predictions(_table(), fallback=0.5)
+    np.testing.assert_allclose(out["creator_median"], [0.5, 1.0, 2.0, 0.5, 3.0, 2.0])
+    # a's slot 10: first post none -> median fallback; then mean of 1; then mean of 1, 3
+    np.testing.assert_allclose(out["hour_of_week"], [0.5, 1.0, 2.0, 0.5, 2.0, 2.0])
+    np.testing.assert_allclose(out["previous_post"], [0.5, 1.0, 3.0, 0.5, 5.0, 2.0])
+
+
+def test_metrics() -> None:
+    y = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    assert mae(y, y + 0.5) == pytest.approx(0.5)
+    assert spearman(y, y**2) == pytest.approx(1.0)
+    creators = np.array(["a"] * 5 + ["b"])
+    # b has < 5 posts: left out; a constant prediction counts 0, not missing
+    assert within_creator_spearman(creators, y, -y) == pytest.approx(-1.0)
+    assert within_creator_spearman(creators, y, np.ones(6)) == 0.0
+    assert coverage(y, y - 1, y - 0.5 * (y > 3)) == pytest.approx(0.5)  # 4, 5, 6 fall above
+
+
+def test_splits_are_chronological_and_per_creator() -> None:
+    n = 400
+    t = pd.date_range("2025-01-01", periods=n, freq="6h", tz="UTC")
+    table = pd.DataFrame({"creator": np.where(np.arange(n) % 4 == 0, "a", "b"),
+                          "posted_at": t, "y": 1.0,
+                          "age_days": np.linspace(100, 0, n)})
+    for train, test in _expanding_splits(table, 3):
+        assert table["posted_at"].iloc[train].max() < table["posted_at"].iloc[test].min()
+    (train, test), = _holdout_split(table)
+    assert (table["age_days"].iloc[test] >= 3).all()
+    for creator, group in table.iloc[test].groupby("creator"):
+        settled = table[(table["creator"] == creator) & (table["age_days"] >= 3)]
+        assert len(group) == int(np.floor(len(settled) * 0.2 + 0.999))
+        assert group["posted_at"].min() > table.iloc[train].query(
+            "creator == @creator")["posted_at"].max()
+
+
+@pytest.fixture(scope="module")
+def store_dir(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    path = tmp_path_factory.mktemp("store")
+    Store(path).upsert_all(small().as_store_data())
+    return path
+
+
+def test_backtest_tables_put_the_model_beside_every_baseline(store_dir) -> None:  # type: ignore[no-untyped-def]
+    from recommender.features import FeatureConfig, preprocess
+
+    table = preprocess(Store(store_dir).load(), FeatureConfig(), "weighted")
+    result = run_backtest(table, {**FAST, "target": "weighted"}, "expanding", folds=2)
+    assert list(result.metrics["method"]) == ["model", "creator_median", "hour_of_week",
+                                              "previous_post"]
+    assert len(result.folds) == 2
+    assert 0 < result.model_metrics()["coverage"] <= 1
+
+
+def test_evaluate_job_document_and_plot(store_dir, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    report = evaluate_job(store_dir, "interactions", 2, "holdout", tmp_path / "plot.png",
+                          params=FAST)
+    doc = report.to_dict()
+    assert doc["protocol"] == "holdout" and doc["target"] == "interactions"
+    assert doc["target_label"].startswith("likes + comments + shares")
+    assert {m["method"] for m in doc["methods"]} >= {"model", "hour_of_week"}
+    assert (tmp_path / "plot.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_evaluate_job_refuses_bad_input(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(UsageError, match="--protocol"):
+        evaluate_job(tmp_path, protocol="random")
+    with pytest.raises(UsageError, match="--folds"):
+        evaluate_job(tmp_path, folds=0)
+    with pytest.raises(StoreError, match="no post store"):
+        evaluate_job(tmp_path / "missing")
