@@ -81,7 +81,8 @@ def run_demo(
     model = load_champion(models_dir)
     result = suggest(data, model, chosen)
     _step(progress, "writing the report", 0.9)
-    report = write_report(data, model, chosen, workdir / f"report-{chosen}.html")
+    report = write_report(data, model, chosen, workdir / f"report-{chosen}.html",
+                          now=result.now)
     return DemoResult(
         sample_dir=str(sample),
         data_dir=str(data_dir),
@@ -90,7 +91,7 @@ def run_demo(
         ingest=ingested,
         train=trained,
         suggestions=result,
-        report_path=str(report),
+        report_path=str(report.html),
     )
 
 

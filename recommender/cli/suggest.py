@@ -70,19 +70,27 @@ def _run(creator, days, top, caption, hashtags, sound, duration, not_before,  # 
 
 def render(result) -> None:  # type: ignore[no-untyped-def]
     from rich.console import Console
+
+    render_suggestions(result, Console())
+
+
+def render_suggestions(result, console) -> None:  # type: ignore[no-untyped-def]
     from rich.table import Table
 
-    console = Console()
     table = Table(title=f"Next posts for {result.creator} ({result.timezone})")
-    for column in ("when", "hashtags", "sound", "length", "predicted (80%)", "lift", "why"):
-        table.add_column(column)
-    for s in result.suggestions:
+    for column in ("#", "when", "hashtags", "sound", "length", "predicted (80%)", "lift"):
+        table.add_column(column, overflow="fold")
+    for n, s in enumerate(result.suggestions, 1):
         table.add_row(
-            f"{s.post_at:%a %d %b %H:%M}", " ".join(f"#{t}" for t in s.hashtags),
+            str(n), f"{s.post_at:%a %d %b %H:%M}", " ".join(f"#{t}" for t in s.hashtags),
             s.sound.name + (" (trending)" if s.sound.trending else ""),
             f"{s.duration_s:.0f} s", f"{s.predicted:,.0f} ({s.low:,.0f}-{s.high:,.0f})",
-            f"{s.lift:+.0f}%", "\n".join(s.reasons))
+            f"{s.lift:+.0f}%")
     console.print(table)
+    # Reasons under the table, one line per suggestion: a narrow table column would break
+    # every phrase over several lines.
+    for n, s in enumerate(result.suggestions, 1):
+        console.print(f"{n}. {'; '.join(s.reasons) or 'no single decision stands out'}")
     for what in result.what_ifs or []:
         console.print(f"what if: {what['what']}")
     for note in result.notes:

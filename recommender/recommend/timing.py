@@ -58,9 +58,12 @@ class TimingEffect:
                     f"profile ({self.lift:+.0f}% best vs typical slot) against your own results.")
         span = f"{self.lift:+.0f}% (80% interval {self.low:+.0f}% to {self.high:+.0f}%)"
         if self.barely_matters:
+            general = (f" The model's general timing profile says {self.model_spread:+.0f}% "
+                       "(the slot figures in the reasons); your own posts do not bear it out."
+                       if self.model_spread >= BARELY_PCT else "")
             return (f"Timing barely matters for you: best vs typical slot {span}; "
                     f"pick any slot that suits you (threshold {BARELY_PCT:.0f}%, or an "
-                    f"interval reaching 0).")
+                    f"interval reaching 0).{general}")
         return f"Timing matters for you: best vs typical slot {span}."
 
 
@@ -82,8 +85,10 @@ def timing_effect(profile: np.ndarray, contribution: np.ndarray, outcome: np.nda
     lo, hi = np.nanquantile(boot, INTERVAL)
     return TimingEffect(
         lift=float(lift_to_percent(spread * max(slope, 0.0))),
-        low=float(lift_to_percent(spread * lo)),
-        high=float(lift_to_percent(spread * hi)),
+        # The best slot cannot be worse than a typical one: a negative slope means the
+        # creator's history does not bear the profile out, i.e. an effect of ~0.
+        low=float(lift_to_percent(spread * max(lo, 0.0))),
+        high=float(lift_to_percent(spread * max(hi, 0.0))),
         model_spread=model_pct,
         slope=float(slope),
         n_posts=int(len(x)),
