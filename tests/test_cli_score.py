@@ -90,3 +90,26 @@ def test_malformed_and_missing_plans_fail_cleanly(tmp_path: Path) -> None:
     _plan(env).to_csv(plan, index=False)
     result = _invoke(env, str(plan), "--out", str(tmp_path / "out.xlsx"))
     assert result.exit_code == 1 and "unknown plan format" in result.stderr
+
+
+def test_large_plans_explain_by_ablation_in_line_with_shap(monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    """Above SHAP_MAX_ROWS the group effects come from ablation; they must tell the same
+    story as the exact contributions (same sign and order across rows)."""
+    from scipy.stats import spearmanr
+
+    from recommender.recommend import scoring
+    from recommender.recommend.candidates import QUERY_COLUMNS
+
+    env = trained()
+    posts = env.data.posts.sort_values("posted_at").tail(300)
+    queries = posts[QUERY_COLUMNS].reset_index(drop=True)
+    queries["hashtags"] = queries["hashtags"].map(lambda t: [] if t is None else list(t))
+    scored = scoring.score_batch(env.model, queries, env.data)
+    exact = scored.groups_for(slice(None))
+    monkeypatch.setattr(scoring, "SHAP_MAX_ROWS", 0)
+    ablated = scored.groups_for(slice(None))
+    assert list(ablated.columns) == list(exact.columns)
+    for group in ("timing", "duration", "hashtags"):
+        rho = spearmanr(exact[group], ablated[group]).statistic
+        assert rho > 0.6, (group, rho)
