@@ -24,6 +24,7 @@ import pandas as pd
 from recommender import __version__
 from recommender.errors import ModelError
 from recommender.features import FeatureConfig
+from recommender.model import _lgb
 from recommender.model.estimator import EngagementModel
 
 FORMAT = "tiktok-recommender-model"
@@ -33,11 +34,10 @@ BOOSTER = "model.txt"
 
 
 def library_versions() -> dict[str, str]:
-    import lightgbm
     import numpy
     import pandas
 
-    return {"recommender": __version__, "lightgbm": lightgbm.__version__,
+    return {"recommender": __version__, "lightgbm": _lgb.lightgbm().__version__,
             "pandas": pandas.__version__, "numpy": numpy.__version__,
             "python": platform.python_version()}
 
@@ -119,7 +119,7 @@ def read_manifest(path: Path) -> dict[str, Any]:
 
 
 def _check_versions(path: Path, manifest: dict[str, Any]) -> None:
-    import lightgbm
+    lightgbm = _lgb.lightgbm()
 
     version = manifest.get("format_version")
     if version != FORMAT_VERSION:
@@ -132,8 +132,7 @@ def _check_versions(path: Path, manifest: dict[str, Any]) -> None:
 
 
 def _read_booster(path: Path, manifest: dict[str, Any]):  # type: ignore[no-untyped-def]
-    import lightgbm as lgb
-
+    lgb = _lgb.lightgbm()
     file = path / BOOSTER
     try:
         booster = lgb.Booster(model_file=str(file))

@@ -24,6 +24,7 @@ from recommender.features import (
     featurize,
     preprocess,
 )
+from recommender.model import _lgb
 from recommender.store import StoreData
 
 MIN_ROWS = 40
@@ -118,7 +119,7 @@ class EngagementModel:
         return self
 
     def _train(self, table: pd.DataFrame):  # type: ignore[no-untyped-def]
-        import lightgbm as lgb
+        lgb = _lgb.lightgbm()
 
         # The trees learn the departure from the creator's usual level (trailing median):
         # across creators the level explains most variance, but within a creator what
