@@ -152,10 +152,14 @@ def _result(data: StoreData, model: Any, profile: cand.CreatorProfile, trends: T
     part = batch.frame["part"].to_numpy()
     pred = scored.pred
     probe = part == "probe"
-    groups = scored.groups_for(np.flatnonzero(part != "grid")).reindex(range(len(part)))
+    hist = part == "history"
+    # SHAP values cost ~100x a prediction: only for the rows whose reasons are read (the
+    # probe week; the picks below). Past posts need them only for an old model without the
+    # own-slot features (see _own_slot_evidence).
+    explained = probe | (hist & ("slot_own_lift_hour" not in scored.table))
+    groups = scored.groups_for(np.flatnonzero(explained)).reindex(range(len(part)))
     usual = probe & (batch.frame["local"].map(lambda t: t.hour) == profile.usual_hour).to_numpy()
     reference = groups[usual if usual.any() else probe].mean()
-    hist = part == "history"
     # The profile is the timing part of the contributions only: the full prediction of the
     # probe also moves with cadence and trend dates over the week, which is not "timing".
     effect = timing_effect(
@@ -165,7 +169,9 @@ def _result(data: StoreData, model: Any, profile: cand.CreatorProfile, trends: T
     )
     grid_idx = np.flatnonzero(part == "grid")
     picks = diverse_top(batch.frame.iloc[grid_idx], pred.iloc[grid_idx]["predicted"], top)
-    suggestions = [_suggestion(batch, scored, i, reference, profile) for i in picks]
+    pick_groups = scored.groups_for(picks)
+    suggestions = [_suggestion(batch, scored, i, pick_groups.loc[i] - reference, profile)
+                   for i in picks]
     baseline = float(np.median(to_count(pred.loc[probe, "baseline"])))
     what_ifs = (whatif.describe(batch.frame[part == "whatif"], pred[part == "whatif"],
                                 trends, profile) if draft is not None else None)
@@ -214,8 +220,9 @@ def diverse_top(frame: pd.DataFrame, predicted: pd.Series, top: int) -> list[int
     return [int(frame.index[k]) for k in chosen]
 
 
-def _suggestion(batch: _Batch, scored: Scored, i: int, reference: pd.Series,
+def _suggestion(batch: _Batch, scored: Scored, i: int, delta: pd.Series,
                 profile: cand.CreatorProfile) -> Suggestion:
+    """Candidate ``i``; ``delta``: its group contributions minus the usual post's."""
     row = batch.frame.iloc[i]
     pred = scored.pred.iloc[i]
     sound = batch.sounds[int(row["sound_option"])]
@@ -226,7 +233,6 @@ def _suggestion(batch: _Batch, scored: Scored, i: int, reference: pd.Series,
         "hashtags": explain.hashtags_text(row["hashtags"]),
         "duration": float(row["duration_s"]), "usual_duration": profile.median_duration,
     }
-    delta = scored.groups_for([i]).iloc[0] - reference
     reasons = [explain.phrase(g, float(delta[g]), details) for g in explain.pick_groups(delta)]
     return Suggestion(
         post_at=row["local"], hashtags=list(row["hashtags"]), sound=sound,
