@@ -82,7 +82,7 @@ def run_demo(
     result = suggest(data, model, chosen)
     _step(progress, "writing the report", 0.9)
     report = write_report(data, model, chosen, workdir / f"report-{chosen}.html",
-                          now=result.now)
+                          suggested=result)
     return DemoResult(
         sample_dir=str(sample),
         data_dir=str(data_dir),

@@ -137,6 +137,21 @@ def asof_before(
     return out
 
 
+def shrunk_mean_before(key: np.ndarray, t: np.ndarray, value: np.ndarray, q_key: np.ndarray,
+                       q_t: np.ndarray, prior_strength: float) -> np.ndarray:
+    """Per query (key, t): the sum of ``value`` over the key's events strictly before ``t``,
+    divided by (their number + ``prior_strength``): a mean shrunk towards 0; 0 without any.
+    Events with a missing value are left out."""
+    ok = np.isfinite(value)
+    key, t, value = np.asarray(key)[ok], np.asarray(t)[ok], np.asarray(value)[ok]
+    order = key_time_order(key, t)
+    state = pd.DataFrame({"key": key[order], "t": t[order], "r": value[order]})
+    state["sum"] = state.groupby("key", sort=False)["r"].cumsum()  # per key: exact
+    state["uses"] = np.arange(len(state)) - group_starts(state["key"].to_numpy()) + 1.0
+    found = asof_before(q_key, q_t, State.of(state, np.arange(len(state))), ["sum", "uses"])
+    return np.nan_to_num(found["sum"] / (found["uses"] + prior_strength), nan=0.0)
+
+
 def cumulative_counts(key: np.ndarray, t: np.ndarray) -> State:
     """State ``count`` (events of the key up to and including each one) and ``first`` (the
     time of the key's first event)."""

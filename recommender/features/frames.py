@@ -107,8 +107,10 @@ def build_context(data: StoreData, queries: pd.DataFrame | None,
     for frame in {id(posts): posts, id(rows): rows}.values():
         frame["ckey"] = frame["creator"].astype("object").map(codes).to_numpy(dtype="int64")
     wanted = list(pd.unique(rows["creator"].astype("object")))
-    local = posts if queries is None else posts[posts["creator"].isin(wanted)]
-    local = local.reset_index(drop=True)
+    # For training, local and queries are the very same frame, so state built for one
+    # (ctx.cached, keyed by ``frame is ctx.local``) serves both.
+    local = (posts if queries is None
+             else posts[posts["creator"].isin(wanted)].reset_index(drop=True))
     tags = _tag_codes(posts, rows, data.trends, same=queries is None)
     sound_codes = _sound_codes(posts, rows, data.trends, same=queries is None)
     local_tags = tags["posts"] if queries is None else _subset_tags(tags["posts"], posts, wanted)

@@ -21,13 +21,10 @@ from recommender.features import history
 from recommender.features.config import FeatureConfig
 from recommender.features.context import (
     Context,
-    State,
     aggregate_rows,
-    asof_before,
     counts_before,
     cumulative_counts,
-    group_starts,
-    key_time_order,
+    shrunk_mean_before,
     tag_uses_before,
 )
 
@@ -79,15 +76,7 @@ def _own_history(ctx: Context) -> np.ndarray:
     key, t = local["ckey"].to_numpy(), local["t"].to_numpy()
     baseline = history.engagement_at(ctx, "local")[history.baseline_name(ctx.config)]
     residual = (local["outcome"].to_numpy() - baseline)[ltags.row]
-    ok = np.isfinite(residual)
-    pair, pair_t = key[ltags.row][ok] * n_tags + ltags.code[ok], t[ltags.row][ok]
-    order = key_time_order(pair, pair_t)
-    state = pd.DataFrame({"key": pair[order], "t": pair_t[order], "r": residual[ok][order]})
-    group = state.groupby("key", sort=False)
-    state["sum"] = group["r"].cumsum()  # per group, so exact whatever other tags hold
-    state["uses"] = np.arange(len(state)) - group_starts(state["key"].to_numpy()) + 1.0
-    q_key = ctx.queries["ckey"].to_numpy()[tags.row] * n_tags + tags.code
-    q_t = ctx.queries["t"].to_numpy()[tags.row]
-    found = asof_before(q_key, q_t, State.of(state, np.arange(len(state))), ["sum", "uses"])
-    shrunk = found["sum"] / (found["uses"] + ctx.config.hashtag_prior_strength)
-    return np.nan_to_num(shrunk, nan=0.0)
+    return shrunk_mean_before(
+        key[ltags.row] * n_tags + ltags.code, t[ltags.row], residual,
+        ctx.queries["ckey"].to_numpy()[tags.row] * n_tags + tags.code,
+        ctx.queries["t"].to_numpy()[tags.row], ctx.config.hashtag_prior_strength)

@@ -31,9 +31,7 @@ def names(config: FeatureConfig) -> list[str]:
 
 
 def compute(ctx: Context) -> dict[str, np.ndarray]:
-    q = ctx.queries
-    hour, weekday = local_hour_weekday(q["creator"].to_numpy(), q["t"].to_numpy(),
-                                       timezone_lookup(ctx.data.creators))
+    hour, weekday = local_clock(ctx, "queries")
     prev_hours, recent = _cadence(ctx)
     return {
         "local_hour": hour,
@@ -42,6 +40,15 @@ def compute(ctx: Context) -> dict[str, np.ndarray]:
         "hours_since_prev": prev_hours,
         f"posts_last{ctx.config.cadence_days}d": recent,
     }
+
+
+def local_clock(ctx: Context, rows: str) -> tuple[np.ndarray, np.ndarray]:
+    """Local hour and weekday of each row of ``ctx.queries`` or ``ctx.local`` (``rows``);
+    computed once (for training both are the same posts)."""
+    frame = ctx.queries if rows == "queries" else ctx.local
+    name = "local_clock_local" if frame is ctx.local else "local_clock_queries"
+    return ctx.cached(name, lambda: local_hour_weekday(
+        frame["creator"].to_numpy(), frame["t"].to_numpy(), timezone_lookup(ctx.data.creators)))
 
 
 def local_hour_weekday(

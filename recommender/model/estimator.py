@@ -25,7 +25,7 @@ from recommender.features import (
     preprocess,
 )
 from recommender.model import _lgb
-from recommender.store import StoreData
+from recommender.store import StoreData, fingerprint_posts
 
 MIN_ROWS = 40
 CALIBRATION_SHARE = 0.2
@@ -88,8 +88,6 @@ class EngagementModel:
     # -- fitting ---------------------------------------------------------------------------
     def fit(self, data: StoreData) -> EngagementModel:
         self._validate()
-        from recommender.store import fingerprint_posts
-
         self.fit_table(preprocess(data, self.config, self.target))
         self.data_fingerprint_ = fingerprint_posts(data.posts)
         return self

@@ -37,11 +37,13 @@ class ReportResult:
 
 
 def write_report(data: StoreData, model: Any, creator: str, out: str | Path,
-                 now: pd.Timestamp | str | None = None) -> ReportResult:
+                 now: pd.Timestamp | str | None = None,
+                 suggested: SuggestResult | None = None) -> ReportResult:
+    """``suggested``: the creator's suggestions when the caller already has them."""
     import matplotlib
 
     matplotlib.use("Agg")
-    result = suggest(data, model, creator, now=now)
+    result = suggested if suggested is not None else suggest(data, model, creator, now=now)
     target = str(getattr(model, "target", "weighted"))
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)

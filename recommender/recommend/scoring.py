@@ -23,7 +23,7 @@ SHAP_MAX_ROWS = 20_000  # above this, group effects by ablation (see ``groups_fo
 @dataclass
 class Scored:
     """Log-scale predictions (``predicted, low, high, baseline, lift``) for every row; the
-    per-group contributions only for the rows that get explained (SHAP values cost ~50x a
+    per-group contributions only for the rows that get explained (SHAP values cost ~100x a
     prediction, and most candidates of a suggestion grid are never shown)."""
 
     pred: pd.DataFrame
@@ -47,10 +47,6 @@ class Scored:
         except (KeyError, ValueError) as exc:
             raise _model_error(exc) from exc
         return group_contributions(contrib.set_axis(index))
-
-    @property
-    def groups(self) -> pd.DataFrame:
-        return self.groups_for(slice(None))
 
 
 def score_batch(model: Any, queries: pd.DataFrame, data: StoreData) -> Scored:

@@ -15,6 +15,7 @@ import pandas as pd
 
 from recommender.engagement import TARGETS, lift_to_percent, log_engagement
 from recommender.errors import UsageError
+from recommender.features import slots
 from recommender.recommend import candidates as cand
 from recommender.recommend import explain, whatif
 from recommender.recommend.scoring import Scored, score_batch, to_count
@@ -153,10 +154,11 @@ def _result(data: StoreData, model: Any, profile: cand.CreatorProfile, trends: T
     pred = scored.pred
     probe = part == "probe"
     hist = part == "history"
+    own_slot = [c for c in slots.names(model.config) if c in scored.table]
     # SHAP values cost ~100x a prediction: only for the rows whose reasons are read (the
     # probe week; the picks below). Past posts need them only for an old model without the
     # own-slot features (see _own_slot_evidence).
-    explained = probe | (hist & ("slot_own_lift_hour" not in scored.table))
+    explained = probe | (hist & (not own_slot))
     groups = scored.groups_for(np.flatnonzero(explained)).reindex(range(len(part)))
     usual = probe & (batch.frame["local"].map(lambda t: t.hour) == profile.usual_hour).to_numpy()
     reference = groups[usual if usual.any() else probe].mean()
@@ -164,7 +166,7 @@ def _result(data: StoreData, model: Any, profile: cand.CreatorProfile, trends: T
     # probe also moves with cadence and trend dates over the week, which is not "timing".
     effect = timing_effect(
         groups.loc[probe, "timing"].to_numpy(),
-        _own_slot_evidence(scored.table.loc[hist], groups.loc[hist, "timing"]),
+        _own_slot_evidence(scored.table.loc[hist, own_slot], groups.loc[hist, "timing"]),
         batch.outcome - pred.loc[hist, "baseline"].to_numpy(),
     )
     grid_idx = np.flatnonzero(part == "grid")
@@ -188,15 +190,15 @@ def _result(data: StoreData, model: Any, profile: cand.CreatorProfile, trends: T
     return result
 
 
-def _own_slot_evidence(history: pd.DataFrame, timing: pd.Series) -> np.ndarray:
-    """Per past post: what the creator's *earlier* posts said about its slot (the own-slot
-    features, built from strictly earlier posts). The model's own timing contributions on
-    these posts would be in-sample (the model was fitted on them) and bear themselves out
-    even for a creator whose timing does not matter; the own-slot features cannot."""
-    columns = [c for c in ("slot_own_lift_hour", "slot_own_lift_weekday") if c in history]
-    if not columns:  # a model without the own-slot family: the in-sample check is all we have
+def _own_slot_evidence(own_slot: pd.DataFrame, timing: pd.Series) -> np.ndarray:
+    """Per past post: what the creator's *earlier* posts said about its slot (the sum of its
+    own-slot features, built from strictly earlier posts). The model's own timing
+    contributions on these posts would be in-sample (the model was fitted on them) and bear
+    themselves out even for a creator whose timing does not matter; the own-slot features
+    cannot."""
+    if own_slot.columns.empty:  # a model without the own-slot family: only the in-sample check
         return timing.to_numpy()
-    return history[columns].sum(axis=1).to_numpy(dtype="float64")
+    return own_slot.sum(axis=1).to_numpy(dtype="float64")
 
 
 def diverse_top(frame: pd.DataFrame, predicted: pd.Series, top: int) -> list[int]:

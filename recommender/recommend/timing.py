@@ -67,14 +67,14 @@ class TimingEffect:
         return f"Timing matters for you: best vs typical slot {span}."
 
 
-def timing_effect(profile: np.ndarray, contribution: np.ndarray, outcome: np.ndarray,
+def timing_effect(profile: np.ndarray, evidence: np.ndarray, outcome: np.ndarray,
                   seed: int = 0) -> TimingEffect:
     """``profile``: timing contributions of the usual post over the week's hours (log scale);
-    ``contribution`` (the own-slot evidence) and ``outcome`` (observed minus trailing
-    baseline, log scale): one value per settled post."""
+    ``evidence`` (what earlier posts said about each post's slot) and ``outcome`` (observed
+    minus trailing baseline, log scale): one value per settled post."""
     spread = float(np.max(profile) - np.median(profile)) if len(profile) else 0.0
-    ok = np.isfinite(contribution) & np.isfinite(outcome)
-    x, y = contribution[ok], outcome[ok]
+    ok = np.isfinite(evidence) & np.isfinite(outcome)
+    x, y = evidence[ok], outcome[ok]
     model_pct = float(lift_to_percent(spread))
     if len(x) < MIN_POSTS or np.var(x) <= 1e-12:
         return TimingEffect(model_pct, None, None, model_pct, None, int(len(x)))
