@@ -40,13 +40,15 @@ def base_frame(src: pd.DataFrame) -> pd.DataFrame:
     # Exports without the flag still say "original sound - <creator>" in the name.
     named_original = name.str.strip().str.lower().str.startswith("original sound")
     original = original.fillna(named_original.where(named_original, pd.NA)).astype("boolean")
+    # Text columns stay Arrow-backed: a trip through NumPy objects and back costs ~0.1 s
+    # per column and million rows, each way.
     return pd.DataFrame({
-        "creator": _column(src, "creator").astype("string").to_numpy(),
+        "creator": _column(src, "creator").astype("string").array,
         "t": to_ns(_column(src, "posted_at")),
-        "caption": _column(src, "caption").astype("string").to_numpy(),
+        "caption": _column(src, "caption").astype("string").array,
         "hashtags": _column(src, "hashtags").to_numpy(dtype="object"),
-        "sound_id": _column(src, "sound_id").astype("string").to_numpy(),
-        "sound_name": name.to_numpy(),
+        "sound_id": _column(src, "sound_id").astype("string").array,
+        "sound_name": name.array,
         "sound_is_original": original.astype("Float64").to_numpy(dtype="float64",
                                                                    na_value=np.nan),
         "duration_s": floats(_column(src, "duration_s")),
@@ -68,17 +70,20 @@ def post_frame(posts: pd.DataFrame, config: FeatureConfig
 
 def _time_order(posts: pd.DataFrame) -> pd.DataFrame:
     """Posts by time; tied times by creator and post id, so the table does not depend on
-    the store's row order (only the few tied rows pay for the string sort)."""
-    posts = posts.iloc[np.argsort(to_ns(posts["posted_at"]), kind="stable")]
+    the store's row order. The permutation is worked out on integer codes first (only the
+    few tied rows pay for the string ordering), then the frame is taken once."""
     t = to_ns(posts["posted_at"])
+    order = np.argsort(t, kind="stable")
+    t_sorted = t[order]
     tied = np.zeros(len(t), dtype=bool)
-    tied[1:] = t[1:] == t[:-1]
+    tied[1:] = t_sorted[1:] == t_sorted[:-1]
     tied[:-1] |= tied[1:]
     if tied.any():
-        block = posts[tied].sort_values(["posted_at", "creator", "post_id"], kind="stable")
-        posts = pd.concat([posts[~tied], block]).iloc[
-            np.argsort(np.r_[t[~tied], t[tied]], kind="stable")]
-    return posts
+        rows = order[tied]
+        creator = pd.factorize(posts["creator"].to_numpy(dtype=object)[rows], sort=True)[0]
+        post_id = pd.factorize(posts["post_id"].to_numpy(dtype=object)[rows], sort=True)[0]
+        order[tied] = rows[np.lexsort((post_id, creator, t[rows]))]
+    return posts.iloc[order]
 
 
 def query_frame(queries: pd.DataFrame) -> pd.DataFrame:
@@ -102,11 +107,14 @@ def build_context(data: StoreData, queries: pd.DataFrame | None,
     """Normalise everything once; ``queries=None`` featurises the posts themselves."""
     posts, source = post_frame(data.posts, config)
     rows = posts if queries is None else query_frame(queries)
-    creators = pd.unique(pd.concat([posts["creator"], rows["creator"]]).astype("object"))
+    both = posts["creator"] if queries is None else pd.concat(
+        [posts["creator"], rows["creator"]], ignore_index=True)
+    keys, creators = pd.factorize(both)
     codes = {str(c): i for i, c in enumerate(creators)}
-    for frame in {id(posts): posts, id(rows): rows}.values():
-        frame["ckey"] = frame["creator"].astype("object").map(codes).to_numpy(dtype="int64")
-    wanted = list(pd.unique(rows["creator"].astype("object")))
+    posts["ckey"] = keys[: len(posts)].astype("int64")
+    if queries is not None:
+        rows["ckey"] = keys[len(posts):].astype("int64")
+    wanted = [str(creators[k]) for k in pd.unique(rows["ckey"].to_numpy()) if k >= 0]
     # For training, local and queries are the very same frame, so state built for one
     # (ctx.cached, keyed by ``frame is ctx.local``) serves both.
     local = (posts if queries is None
@@ -157,10 +165,13 @@ def _sound_codes(posts: pd.DataFrame, rows: pd.DataFrame, trends: pd.DataFrame,
     depends on that post alone, so adding posts never changes an earlier post's features.
     Queries and trend rows with only an id borrow the name stored posts give that id."""
     p_keys = _sound_keys(posts["sound_id"], posts["sound_name"], posts["sound_is_original"])
-    id_map = _id_to_key(posts, p_keys)
+    is_sound = trends["kind"].eq("sound").fillna(False).to_numpy()
+    # Only ids that something asks about need a name (for training: the trend rows' ids).
+    asked = trends.loc[is_sound, "entity_id"] if same else pd.concat(
+        [trends.loc[is_sound, "entity_id"], rows["sound_id"]])
+    id_map = _id_to_key(posts, p_keys, asked)
     q_keys = p_keys if same else _sound_keys(rows["sound_id"], rows["sound_name"],
                                              rows["sound_is_original"], id_map)
-    is_sound = trends["kind"].eq("sound").fillna(False).to_numpy()
     t_keys = _sound_keys(trends["entity_id"].where(is_sound), trends["name"].where(is_sound),
                          np.zeros(len(trends)), id_map)
     codes, vocab = pd.factorize(np.concatenate([p_keys, q_keys, t_keys]))
@@ -170,10 +181,14 @@ def _sound_codes(posts: pd.DataFrame, rows: pd.DataFrame, trends: pd.DataFrame,
     return {"trends": codes[n_p + n_q:], "vocab": np.asarray(vocab, dtype="object")}
 
 
-def _id_to_key(posts: pd.DataFrame, keys: np.ndarray) -> dict[str, str]:
-    """Sound id -> the key (name) most stored posts with that id carry."""
-    pairs = pd.DataFrame({"id": posts["sound_id"].astype("object").to_numpy(),
-                          "key": keys}).dropna()
+def _id_to_key(posts: pd.DataFrame, keys: np.ndarray, asked: pd.Series) -> dict[str, str]:
+    """Sound id (of those ``asked`` about) -> the key (name) most stored posts with that id
+    carry."""
+    ids = posts["sound_id"].astype("string")
+    wanted = ids.isin(set(asked.dropna().astype(str).str.strip())).fillna(False).to_numpy(
+        dtype=bool)
+    pairs = pd.DataFrame({"id": ids[wanted].astype("object").to_numpy(),
+                          "key": keys[wanted]}).dropna()
     if pairs.empty:
         return {}
     top = pairs.groupby(["id", "key"]).size().sort_values(kind="stable").groupby(

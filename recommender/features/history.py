@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from pandas.core.groupby import SeriesGroupBy
+from pandas.api.indexers import BaseIndexer
 
 from recommender.features.config import FeatureConfig
 from recommender.features.context import (
@@ -21,6 +21,7 @@ from recommender.features.context import (
     State,
     asof_before,
     creator_counts,
+    group_starts,
     key_time_order,
     to_ns,
 )
@@ -66,11 +67,12 @@ def engagement_state(ctx: Context) -> State:
         order = key_time_order(key, t)
         frame = pd.DataFrame({"key": key[order], "t": t[order],
                               "y": local["outcome"].to_numpy()[order]})
-        group = frame.groupby("key", sort=False)["y"]
+        starts = group_starts(frame["key"].to_numpy())
         for n in ctx.config.history_windows:
-            frame[f"eng_median_last{n}"] = _rolling(group, n, 1, "median")
-            frame[f"eng_mean_last{n}"] = _rolling(group, n, 1, "mean")
-            frame[f"eng_std_last{n}"] = _rolling(group, n, 2, "std")
+            window = _LastN(window_size=n, group_start=starts)
+            frame[f"eng_median_last{n}"] = _rolling(frame["y"], window, 1, "median")
+            frame[f"eng_mean_last{n}"] = _rolling(frame["y"], window, 1, "mean")
+            frame[f"eng_std_last{n}"] = _rolling(frame["y"], window, 2, "std")
         return State.of(frame.drop(columns="y"), np.arange(len(frame)))
     return ctx.cached("engagement_state", build)
 
@@ -90,11 +92,25 @@ def engagement_at(ctx: Context, rows: str) -> dict[str, np.ndarray]:
     return ctx.cached(f"engagement_at_{rows}", build)
 
 
-def _rolling(group: SeriesGroupBy, n: int, min_periods: int,
-             how: str) -> np.ndarray:
-    rolled = getattr(group.rolling(n, min_periods=min_periods), how)()
-    # Index level 1 is the frame's own RangeIndex: put values back in frame order.
-    return rolled.droplevel(0).sort_index().to_numpy(dtype="float64")
+class _LastN(BaseIndexer):
+    """Rolling window over rows sorted by key: the last ``window_size`` rows of the row's
+    own key (``group_start``: position of each row's first row of its key). One pass over
+    all keys, where ``groupby().rolling()`` pays per group and re-sorts its result; the
+    window statistics restart at every key, as they do per group."""
+
+    group_start: np.ndarray
+
+    def get_window_bounds(self, num_values: int = 0, min_periods: int | None = None,
+                          center: bool | None = None, closed: str | None = None,
+                          step: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        end = np.arange(1, num_values + 1, dtype=np.int64)
+        start = np.maximum(end - self.window_size, self.group_start).astype(np.int64)
+        return start, end
+
+
+def _rolling(values: pd.Series, window: _LastN, min_periods: int, how: str) -> np.ndarray:
+    rolled = getattr(values.rolling(window, min_periods=min_periods), how)()
+    return rolled.to_numpy(dtype="float64")
 
 
 def _followers(ctx: Context, key: np.ndarray, t: np.ndarray) -> dict[str, np.ndarray]:

@@ -47,8 +47,11 @@ def local_clock(ctx: Context, rows: str) -> tuple[np.ndarray, np.ndarray]:
     computed once (for training both are the same posts)."""
     frame = ctx.queries if rows == "queries" else ctx.local
     name = "local_clock_local" if frame is ctx.local else "local_clock_queries"
-    return ctx.cached(name, lambda: local_hour_weekday(
-        frame["creator"].to_numpy(), frame["t"].to_numpy(), timezone_lookup(ctx.data.creators)))
+    def build() -> tuple[np.ndarray, np.ndarray]:
+        zones = timezone_lookup(ctx.data.creators)
+        by_code = np.array([zones.get(c, "UTC") for c in ctx.creator_codes], dtype="object")
+        return _clock(by_code[frame["ckey"].to_numpy()], frame["t"].to_numpy())
+    return ctx.cached(name, build)
 
 
 def local_hour_weekday(
@@ -57,13 +60,20 @@ def local_hour_weekday(
     """Local hour and weekday per row; unknown or invalid zones count as UTC."""
     codes, uniques = pd.factorize(np.asarray(creators, dtype="object"))
     zone = np.array([zones.get(str(c), "UTC") for c in uniques] + ["UTC"], dtype="object")
-    zone = zone[codes]  # code -1 (no creator) picks the trailing "UTC"
+    return _clock(zone[codes], t_ns)  # code -1 (no creator) picks the trailing "UTC"
+
+
+def _clock(zone: np.ndarray, t_ns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Local hour and weekday of UTC nanoseconds ``t_ns`` in per-row zones ``zone``."""
     hour, weekday = np.full(len(t_ns), np.nan), np.full(len(t_ns), np.nan)
     for name in pd.unique(zone):
         mask = zone == name
         stamps = pd.DatetimeIndex(pd.to_datetime(t_ns[mask], utc=True)).tz_convert(_zone(name))
-        hour[mask] = stamps.hour
-        weekday[mask] = stamps.day_of_week
+        # One conversion to wall-clock nanoseconds; the fields are then arithmetic
+        # (1970-01-01 was a Thursday: weekday 3 with Monday = 0).
+        wall = stamps.tz_localize(None).asi8
+        hour[mask] = (wall // NS_PER_HOUR) % 24
+        weekday[mask] = (wall // NS_PER_DAY + 3) % 7
     return hour, weekday
 
 
