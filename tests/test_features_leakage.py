@@ -5,7 +5,8 @@ collection, trend lists, follower readings). For a random row i, rewriting the o
 every post at or after row i's time (any creator, row i included) must leave the features
 of every row at or before that time unchanged; appending later posts must leave every
 earlier row unchanged. ``test_the_check_catches_a_leaky_join`` proves the check has teeth:
-with an inclusive as-of join (a row sees the state after itself) it fails.
+with an inclusive as-of join (a row sees the state after itself) it fails. Every test runs
+with both as-of joins: NumPy's (small batches, the default at this size) and merge_asof's.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import recommender.features.context as context
 from recommender import schema
 from recommender.features import FeatureConfig, feature_names, preprocess
 from recommender.store import StoreData
@@ -28,6 +30,13 @@ TAGS = ["fyp", "cats", "dogs", "diy", "meme", "viral"]
 SOUNDS = ["Song A", "Song B", "song a", "Song C"]
 ZONES = ["UTC", "Asia/Kolkata", "America/New_York", "Australia/Sydney"]
 START = pd.Timestamp("2025-01-01", tz="UTC")
+
+
+@pytest.fixture(autouse=True, params=["numpy-join", "merge-asof"])
+def join(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    if request.param == "merge-asof":
+        monkeypatch.setattr(context, "SMALL_JOIN", 0)
+    return str(request.param)
 
 
 def random_store(seed: int, n_creators: int, n_posts: int) -> StoreData:
@@ -144,8 +153,8 @@ def test_appending_later_posts_leaves_earlier_rows_unchanged(
     np.testing.assert_array_equal(before["y"], after.loc[before.index, "y"])
 
 
-def test_the_check_catches_a_leaky_join(monkeypatch: pytest.MonkeyPatch) -> None:
-    """With ``allow_exact_matches=True`` every row would see the state after itself (its own
+def test_the_check_catches_a_leaky_join(monkeypatch: pytest.MonkeyPatch, join: str) -> None:
+    """With an inclusive as-of join every row would see the state after itself (its own
     outcome in its trailing median, its own tags in its tag history...): the check fails."""
     data = random_store(7, 3, 40)
     before = features(data, "weighted")
@@ -153,15 +162,21 @@ def test_the_check_catches_a_leaky_join(monkeypatch: pytest.MonkeyPatch) -> None
     new, earlier = rewrite_from(data, row, 8)
     assert changed_columns(before, features(new, "weighted"), earlier) == []
 
-    import recommender.features.context as context
+    if join == "merge-asof":
+        real = pd.merge_asof
 
-    real = pd.merge_asof
+        def inclusive(*args: object, **kwargs: object) -> pd.DataFrame:
+            kwargs["allow_exact_matches"] = True
+            return real(*args, **kwargs)
 
-    def inclusive(*args: object, **kwargs: object) -> pd.DataFrame:
-        kwargs["allow_exact_matches"] = True
-        return real(*args, **kwargs)
+        monkeypatch.setattr(context.pd, "merge_asof", inclusive)
+    else:  # NumPy's join, asked 1 ns later: a state row at the query's own time matches
+        real_small = context._asof_small
 
-    monkeypatch.setattr(context.pd, "merge_asof", inclusive)
+        def inclusive_small(q_key: np.ndarray, q_t: np.ndarray, *rest: object) -> object:
+            return real_small(q_key, q_t + 1, *rest)
+
+        monkeypatch.setattr(context, "_asof_small", inclusive_small)
     leaky_before, leaky_after = features(data, "weighted"), features(new, "weighted")
     leaked = changed_columns(leaky_before, leaky_after, earlier)
     assert {"eng_mean_last2", "eng_mean_last5", "eng_std_last5"} <= set(leaked)

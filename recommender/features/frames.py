@@ -89,7 +89,16 @@ def _time_order(posts: pd.DataFrame) -> pd.DataFrame:
 def query_frame(queries: pd.DataFrame) -> pd.DataFrame:
     """Hypothetical posts; hashtags may be lists, tuples or "#a #b" strings."""
     frame = base_frame(queries)
-    frame["hashtags"] = [_tag_list(h) for h in frame["hashtags"]]
+    seen: dict[object, list[str]] = {}  # candidate grids repeat a few tag sets many times
+
+    def tags(value: object) -> list[str]:
+        key = value if isinstance(value, str) else (
+            tuple(value) if isinstance(value, (list, tuple, np.ndarray)) else None)
+        if key not in seen:
+            seen[key] = _tag_list(value)
+        return list(seen[key])
+
+    frame["hashtags"] = [tags(h) for h in frame["hashtags"]]
     return frame
 
 

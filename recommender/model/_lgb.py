@@ -1,16 +1,33 @@
-"""Import LightGBM without its optional scikit-learn integration.
+"""LightGBM without its import cost where we only predict.
 
-``import lightgbm`` also imports scikit-learn (and through it scipy.stats) to offer its
-``LGBMRegressor`` wrappers: ~1.8 s of a ~2.3 s import on our 2-core machines. We use only
-``lightgbm.train`` and ``Booster``, which do not need it, and ``recommender suggest`` must
-answer in about 2 s as a whole process. So the first import hides scikit-learn from
-LightGBM's optional-import check; scikit-learn stays importable for everything else.
+``import lightgbm`` pulls in scikit-learn (for its ``LGBMRegressor`` wrappers) and
+scipy.sparse (for sparse inputs we never pass): ~1.8 s and ~0.2 s of a `recommender
+suggest` that has 2 s in all. Two remedies:
+
+- ``lightgbm()``: the package for training, imported with scikit-learn hidden from its
+  optional-import check (we use ``lightgbm.train`` and ``Booster`` only); scikit-learn
+  stays importable for everything else.
+- ``load_booster()``: a trained model for prediction, through LightGBM's own C API in the
+  package's shared library (``LGBM_BoosterCreateFromModelfile``, ``...PredictForMat``): the
+  same library and calls ``lightgbm.Booster`` makes, without importing the Python package.
+  Where the library cannot be found it falls back to ``lightgbm.Booster``.
 """
 
 from __future__ import annotations
 
+import ctypes
+import importlib.metadata
+import importlib.util
 import sys
+from pathlib import Path
 from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+_PREDICT_NORMAL, _PREDICT_CONTRIB = 0, 3
+_FLOAT64 = 1
+_IMPORTANCE = {"split": 0, "gain": 1}
 
 
 def lightgbm() -> ModuleType:
@@ -27,3 +44,119 @@ def lightgbm() -> ModuleType:
     finally:
         del sys.modules["sklearn"]
     return lean
+
+
+def version() -> str:
+    """The installed LightGBM version, without importing it."""
+    module = sys.modules.get("lightgbm")
+    if module is not None:
+        return str(module.__version__)
+    return importlib.metadata.version("lightgbm")
+
+
+class BoosterError(ValueError):
+    """LightGBM refused a model file or an input (its own message)."""
+
+
+def load_booster(path: str | Path) -> Any:
+    """A booster for ``path`` with ``predict``, ``feature_name``, ``feature_importance``,
+    ``num_feature`` and ``save_model``; raises BoosterError for an unreadable file."""
+    library = _library()
+    if library is None:
+        lgb = lightgbm()
+        try:
+            return lgb.Booster(model_file=str(path))
+        except lgb.basic.LightGBMError as exc:
+            raise BoosterError(str(exc)) from exc
+    return NativeBooster(library, Path(path))
+
+
+_LIB: ctypes.CDLL | None = None
+
+
+def _library() -> ctypes.CDLL | None:
+    global _LIB
+    if _LIB is not None:
+        return _LIB
+    spec = importlib.util.find_spec("lightgbm")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    name = {"win32": "lib_lightgbm.dll", "darwin": "lib_lightgbm.dylib"}.get(
+        sys.platform, "lib_lightgbm.so")
+    for base in map(Path, spec.submodule_search_locations):  # as lightgbm/libpath.py looks
+        for candidate in (base.parent / name, base / "bin" / name, base / "lib" / name):
+            if candidate.is_file():
+                library = ctypes.cdll.LoadLibrary(str(candidate))
+                library.LGBM_GetLastError.restype = ctypes.c_char_p
+                _LIB = library
+                return library
+    return None
+
+
+class NativeBooster:
+    """A LightGBM model loaded through the C API (see the module docstring)."""
+
+    def __init__(self, library: ctypes.CDLL, path: Path) -> None:
+        self._lib = library
+        self._handle = ctypes.c_void_p()
+        iterations = ctypes.c_int()
+        self._call("LGBM_BoosterCreateFromModelfile", str(path).encode(),
+                   ctypes.byref(iterations), ctypes.byref(self._handle))
+        count = ctypes.c_int()
+        self._call("LGBM_BoosterGetNumFeature", self._handle, ctypes.byref(count))
+        self._n_features = count.value
+
+    def __del__(self) -> None:
+        if getattr(self, "_handle", None) and self._handle.value:
+            self._lib.LGBM_BoosterFree(self._handle)
+
+    def _call(self, name: str, *args: Any) -> None:
+        if getattr(self._lib, name)(*args) != 0:
+            raise BoosterError(self._lib.LGBM_GetLastError().decode(errors="replace"))
+
+    def num_feature(self) -> int:
+        return self._n_features
+
+    def feature_name(self) -> list[str]:
+        size = 256
+        while True:
+            buffers = [ctypes.create_string_buffer(size) for _ in range(self._n_features)]
+            pointers = (ctypes.c_char_p * self._n_features)(
+                *[ctypes.addressof(b) for b in buffers])
+            count, needed = ctypes.c_int(), ctypes.c_size_t()
+            self._call("LGBM_BoosterGetFeatureNames", self._handle,
+                       ctypes.c_int(self._n_features), ctypes.byref(count),
+                       ctypes.c_size_t(size), ctypes.byref(needed), pointers)
+            if needed.value <= size:
+                return [b.value.decode() for b in buffers[: count.value]]
+            size = needed.value
+
+    def feature_importance(self, importance_type: str = "split") -> np.ndarray:
+        out = np.zeros(self._n_features, dtype=np.float64)
+        self._call("LGBM_BoosterFeatureImportance", self._handle, ctypes.c_int(-1),
+                   ctypes.c_int(_IMPORTANCE[importance_type]),
+                   out.ctypes.data_as(ctypes.POINTER(ctypes.c_double)))
+        return out if importance_type == "gain" else out.astype(np.int32)
+
+    def predict(self, data: Any, pred_contrib: bool = False) -> np.ndarray:
+        matrix = np.ascontiguousarray(np.asarray(data, dtype=np.float64))
+        if matrix.ndim != 2 or matrix.shape[1] != self._n_features:
+            raise BoosterError(f"the model expects {self._n_features} features, the data has "
+                               f"{matrix.shape[1] if matrix.ndim == 2 else matrix.shape}")
+        rows = matrix.shape[0]
+        width = self._n_features + 1 if pred_contrib else 1
+        out = np.empty(rows * width, dtype=np.float64)
+        if rows:
+            length = ctypes.c_int64()
+            self._call("LGBM_BoosterPredictForMat", self._handle,
+                       matrix.ctypes.data_as(ctypes.c_void_p), ctypes.c_int(_FLOAT64),
+                       ctypes.c_int32(rows), ctypes.c_int32(self._n_features),
+                       ctypes.c_int(1), ctypes.c_int(_PREDICT_CONTRIB if pred_contrib
+                                                     else _PREDICT_NORMAL),
+                       ctypes.c_int(0), ctypes.c_int(-1), ctypes.c_char_p(b""),
+                       ctypes.byref(length), out.ctypes.data_as(ctypes.POINTER(ctypes.c_double)))
+        return out.reshape(rows, width) if pred_contrib else out
+
+    def save_model(self, filename: str) -> None:
+        self._call("LGBM_BoosterSaveModel", self._handle, ctypes.c_int(0), ctypes.c_int(-1),
+                   ctypes.c_int(0), str(filename).encode())

@@ -37,7 +37,7 @@ def library_versions() -> dict[str, str]:
     import numpy
     import pandas
 
-    return {"recommender": __version__, "lightgbm": _lgb.lightgbm().__version__,
+    return {"recommender": __version__, "lightgbm": _lgb.version(),
             "pandas": pandas.__version__, "numpy": numpy.__version__,
             "python": platform.python_version()}
 
@@ -119,27 +119,27 @@ def read_manifest(path: Path) -> dict[str, Any]:
 
 
 def _check_versions(path: Path, manifest: dict[str, Any]) -> None:
-    lightgbm = _lgb.lightgbm()
-
     version = manifest.get("format_version")
     if version != FORMAT_VERSION:
         raise ModelError(f"{path}: model format version {version} but this program reads "
                          f"version {FORMAT_VERSION}; retrain with `recommender train`")
-    saved = str(manifest.get("versions", {}).get("lightgbm", "?"))
-    if saved.split(".")[0] != lightgbm.__version__.split(".")[0]:
-        raise ModelError(f"{path}: trained with LightGBM {saved}, this is {lightgbm.__version__} "
+    saved, installed = str(manifest.get("versions", {}).get("lightgbm", "?")), _lgb.version()
+    if saved.split(".")[0] != installed.split(".")[0]:
+        raise ModelError(f"{path}: trained with LightGBM {saved}, this is {installed} "
                          "(different major version); retrain with `recommender train`")
 
 
 def _read_booster(path: Path, manifest: dict[str, Any]):  # type: ignore[no-untyped-def]
-    lgb = _lgb.lightgbm()
     file = path / BOOSTER
+    if not file.is_file():
+        raise ModelError(f"{file}: missing LightGBM model; retrain with `recommender train`")
     try:
-        booster = lgb.Booster(model_file=str(file))
-    except (lgb.basic.LightGBMError, OSError) as exc:
+        booster = _lgb.load_booster(file)
+        names = list(booster.feature_name())
+    except (_lgb.BoosterError, OSError) as exc:
         raise ModelError(f"{file}: unreadable LightGBM model ({str(exc).splitlines()[0]}); "
                          "retrain with `recommender train`") from exc
-    if list(booster.feature_name()) != list(manifest.get("features", [])):
+    if names != list(manifest.get("features", [])):
         raise ModelError(f"{file}: its features do not match {MANIFEST} (mixed-up or edited "
                          "files); retrain with `recommender train`")
     return booster

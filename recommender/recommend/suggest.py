@@ -155,17 +155,21 @@ def _result(data: StoreData, model: Any, profile: cand.CreatorProfile, trends: T
     probe = part == "probe"
     hist = part == "history"
     own_slot = [c for c in slots.names(model.config) if c in scored.table]
-    # SHAP values cost ~100x a prediction: only for the rows whose reasons are read (the
-    # probe week; the picks below). Past posts need them only for an old model without the
-    # own-slot features (see _own_slot_evidence).
-    explained = probe | (hist & (not own_slot))
-    groups = scored.groups_for(np.flatnonzero(explained)).reindex(range(len(part)))
     usual = probe & (batch.frame["local"].map(lambda t: t.hour) == profile.usual_hour).to_numpy()
-    reference = groups[usual if usual.any() else probe].mean()
-    # The profile is the timing part of the contributions only: the full prediction of the
-    # probe also moves with cadence and trend dates over the week, which is not "timing".
+    usual = usual if usual.any() else probe
+    # SHAP values cost ~100x a prediction: only for the rows whose reasons are read (the
+    # usual post, which reasons are measured against, and the picks below). Past posts need
+    # them only for an old model without the own-slot features (see _own_slot_evidence).
+    explained = usual | (hist & (not own_slot))
+    groups = scored.groups_for(np.flatnonzero(explained)).reindex(range(len(part)))
+    reference = groups[usual].mean()
+    # The timing profile: the usual post moved to each hour of the week with nothing else
+    # changed (the full prediction of the probe also moves with cadence and trend dates over
+    # the week, which is not "timing").
+    week = scored.only_group_varies("timing", int(np.flatnonzero(usual)[0]),
+                                    np.flatnonzero(probe))
     effect = timing_effect(
-        groups.loc[probe, "timing"].to_numpy(),
+        week,
         _own_slot_evidence(scored.table.loc[hist, own_slot], groups.loc[hist, "timing"]),
         batch.outcome - pred.loc[hist, "baseline"].to_numpy(),
     )

@@ -69,7 +69,8 @@ class TimingEffect:
 
 def timing_effect(profile: np.ndarray, evidence: np.ndarray, outcome: np.ndarray,
                   seed: int = 0) -> TimingEffect:
-    """``profile``: timing contributions of the usual post over the week's hours (log scale);
+    """``profile``: the usual post predicted at each hour of the week, nothing else changed
+    (log scale);
     ``evidence`` (what earlier posts said about each post's slot) and ``outcome`` (observed
     minus trailing baseline, log scale): one value per settled post."""
     spread = float(np.max(profile) - np.median(profile)) if len(profile) else 0.0
