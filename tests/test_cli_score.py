@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from test_recommend_support import trained
@@ -92,10 +93,11 @@ def test_malformed_and_missing_plans_fail_cleanly(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "unknown plan format" in result.stderr
 
 
-def test_large_plans_explain_by_ablation_in_line_with_shap(monkeypatch: pytest.MonkeyPatch
-                                                           ) -> None:
-    """Above SHAP_MAX_ROWS the group effects come from ablation; they must tell the same
-    story as the exact contributions (same sign and order across rows)."""
+def test_large_plans_explain_by_typical_post_effects_in_line_with_shap(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above SHAP_MAX_ROWS the group effects are each choice's effect on the creator's
+    typical post; they must tell the same story as the exact contributions (same order
+    across rows)."""
     from scipy.stats import spearmanr
 
     from recommender.recommend import scoring
@@ -108,8 +110,33 @@ def test_large_plans_explain_by_ablation_in_line_with_shap(monkeypatch: pytest.M
     scored = scoring.score_batch(env.model, queries, env.data)
     exact = scored.groups_for(slice(None))
     monkeypatch.setattr(scoring, "SHAP_MAX_ROWS", 0)
-    ablated = scored.groups_for(slice(None))
-    assert list(ablated.columns) == list(exact.columns)
+    typical = scored.groups_for(slice(None))
+    assert list(typical.columns) == list(exact.columns)
     for group in ("timing", "duration", "hashtags"):
-        rho = spearmanr(exact[group], ablated[group]).statistic
+        rho = spearmanr(exact[group], typical[group]).statistic
         assert rho > 0.6, (group, rho)
+
+
+def test_typical_post_effects_predict_each_distinct_choice_once(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large plan repeats few choices per creator: the effects need one prediction per
+    distinct (creator, choice), not one pass over the plan per decision."""
+    from recommender.recommend import scoring
+    from recommender.recommend.candidates import QUERY_COLUMNS
+
+    env = trained()
+    posts = env.data.posts.sort_values("posted_at").tail(20)
+    queries = posts[QUERY_COLUMNS].reset_index(drop=True)
+    queries["hashtags"] = queries["hashtags"].map(lambda t: [] if t is None else list(t))
+    plan = pd.concat([queries] * 50, ignore_index=True)  # 1,000 rows, 20 distinct
+    scored = scoring.score_batch(env.model, plan, env.data)
+    predicted_rows: list[int] = []
+    real = env.model.booster_.predict
+    monkeypatch.setattr(scoring, "SHAP_MAX_ROWS", 0)
+    monkeypatch.setattr(env.model.booster_, "predict",
+                        lambda matrix, **kw: (predicted_rows.append(len(matrix)),
+                                              real(matrix, **kw))[1])
+    groups = scored.groups_for(slice(None))
+    assert sum(predicted_rows) <= 20 * 7  # typical posts + <= 20 combinations per group
+    once = scored.groups_for(slice(0, 20))
+    np.testing.assert_allclose(groups.iloc[20:40].to_numpy(), once.to_numpy(), atol=1e-12)

@@ -89,14 +89,21 @@ def _time_order(posts: pd.DataFrame) -> pd.DataFrame:
 def query_frame(queries: pd.DataFrame) -> pd.DataFrame:
     """Hypothetical posts; hashtags may be lists, tuples or "#a #b" strings."""
     frame = base_frame(queries)
-    seen: dict[object, list[str]] = {}  # candidate grids repeat a few tag sets many times
+    # Candidate grids and plans repeat a few tag sets many times, often as the very same
+    # object: each distinct value is parsed once (the parsed lists are shared, read-only).
+    by_id: dict[int, list[str]] = {}
+    by_value: dict[object, list[str]] = {}
 
     def tags(value: object) -> list[str]:
-        key = value if isinstance(value, str) else (
-            tuple(value) if isinstance(value, (list, tuple, np.ndarray)) else None)
-        if key not in seen:
-            seen[key] = _tag_list(value)
-        return list(seen[key])
+        if id(value) in by_id:
+            return by_id[id(value)]
+        try:
+            key = value if isinstance(value, str) else tuple(value)  # type: ignore[arg-type]
+            parsed = by_value.setdefault(key, _tag_list(value))
+        except TypeError:  # not iterable / not hashable: parse it on its own
+            parsed = _tag_list(value)
+        by_id[id(value)] = parsed
+        return parsed
 
     frame["hashtags"] = [tags(h) for h in frame["hashtags"]]
     return frame

@@ -94,9 +94,12 @@ def text(frame: pd.DataFrame, column: str) -> pd.Series:
 
 def parse_hashtags(values: pd.Series) -> list[list[str]]:
     """'#booktok #fyp', 'booktok,fyp', "['booktok', 'fyp']" -> ['booktok', 'fyp']."""
-    cleaned = values.str.lower().str.replace(r"[#\[\]'\"]", " ", regex=True)
-    split = cleaned.str.split(r"[\s,;]+", regex=True)
-    return [[t for t in tags if t] for tags in split]
+    codes, distinct = pd.factorize(values)  # plans repeat tag strings: parse each once
+    cleaned = pd.Series(distinct, dtype="string").str.lower().str.replace(
+        r"[#\[\]'\"]", " ", regex=True)
+    parsed = [[t for t in tags if t] for tags in cleaned.str.split(r"[\s,;]+", regex=True)]
+    parsed.append([])  # code -1: a missing value
+    return [parsed[c] for c in codes]
 
 
 def parse_planned(values: pd.Series, zones: pd.Series) -> pd.Series:
@@ -125,9 +128,12 @@ def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
         if not (pd.api.types.is_string_dtype(values) or values.dtype == object):
             continue
         as_text = values.astype("string")
-        risky = as_text.str.contains(FORMULA_START, regex=True).fillna(False)
+        risky = as_text.str.contains(FORMULA_START, regex=True).fillna(False).to_numpy(bool)
+        if not risky.any():
+            continue
         # "-4" or "+1.5" is a number, not a formula: leave numbers as they are.
-        risky &= pd.to_numeric(as_text.where(risky), errors="coerce").isna()
+        number = pd.to_numeric(as_text[risky], errors="coerce").notna().to_numpy()
+        risky[np.flatnonzero(risky)[number]] = False
         if risky.any():
             out[column] = as_text.where(~risky, "'" + as_text)
     return out

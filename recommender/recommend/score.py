@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from recommender.engagement import TARGETS, lift_to_percent
+from recommender.features.context import NS_PER_HOUR, to_ns
 from recommender.recommend import plan_io
 from recommender.recommend.candidates import QUERY_COLUMNS
 from recommender.recommend.explain import top_reasons
@@ -189,9 +190,8 @@ def _table_gain(queries: pd.DataFrame, probe: pd.DataFrame, probe_pred: np.ndarr
     """Gain (log) of moving each row by each of SHIFT_HOURS, from the creators' week tables."""
     table = probe_pred.reshape(-1, 168)  # one row per creator, hour offsets from its start
     codes = pd.Index(probe["creator"].iloc[::168]).get_indexer(queries["creator"])
-    start = probe["posted_at"].iloc[::168].to_numpy()[codes]
-    offset = ((queries["posted_at"].dt.floor("h").to_numpy() - start)
-              // np.timedelta64(1, "h")).astype(np.int64)
+    start = to_ns(probe["posted_at"].iloc[::168])[codes]
+    offset = (to_ns(queries["posted_at"].dt.floor("h")) - start) // NS_PER_HOUR
     gains = np.empty((len(queries), len(SHIFT_HOURS)), dtype=np.float32)
     step = 200_000  # bounded memory: 200k x 49 float32 at a time
     for lo in range(0, len(queries), step):
@@ -215,12 +215,21 @@ def _better(out: pd.DataFrame, queries: pd.DataFrame, gain: np.ndarray) -> None:
 
 
 def _local_iso(times: pd.Series, zones: pd.Series) -> pd.Series:
+    """ISO 8601 local times with offset ("2025-07-08T19:00:00+02:00"), per zone: one
+    conversion to wall-clock time, NumPy's date formatting and one offset text per distinct
+    offset (pandas' strftime formats row by row in Python: seconds per 100k rows)."""
     out = pd.Series("", index=times.index, dtype=object)
+    utc = to_ns(times)
     for zone in zones.unique():
-        rows = zones == zone
-        local = times[rows].dt.tz_convert(str(zone))
-        text = local.dt.strftime("%Y-%m-%dT%H:%M:%S%z")
-        out[rows] = text.str.replace(r"([+-]\d\d)(\d\d)$", r"\1:\2", regex=True)
+        rows = (zones == zone).to_numpy()
+        wall = pd.DatetimeIndex(pd.to_datetime(utc[rows], utc=True)).tz_convert(
+            str(zone)).tz_localize(None).asi8
+        minutes = (wall - utc[rows]) // (60 * 10**9)
+        offsets = {m: f"{'+' if m >= 0 else '-'}{abs(m) // 60:02d}:{abs(m) % 60:02d}"
+                   for m in np.unique(minutes).tolist()}
+        text = np.datetime_as_string(wall.astype("datetime64[ns]"), unit="s")
+        suffix = pd.Series(minutes).map(offsets).to_numpy(dtype=object)
+        out[rows] = np.char.add(text.astype(object).astype(str), suffix.astype(str))
     return out
 
 
