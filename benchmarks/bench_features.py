@@ -1,7 +1,8 @@
 """Wall time and peak memory of ``preprocess`` on a large store (default 2,000 x 500 posts).
 
 The store is a vectorised synthetic frame (the planted-effects generator is too slow for a
-million posts): random posting times over a year, Zipf-distributed niche + broad hashtags,
+million posts), its posts in the store's order (by time, creator, post id, as Store.upsert
+writes them): random posting times over a year, Zipf-distributed niche + broad hashtags,
 a sound pool with ~50% original sounds, daily trend lists, follower readings and activity.
 Usage:
 
@@ -69,6 +70,9 @@ def synthetic_store(n_creators: int, per_creator: int, seed: int = 0) -> StoreDa
                              "active_followers": rng.integers(0, 5_000, 24 * n_creators)})
     zones = [ZONES[i % len(ZONES)] for i in range(n_creators)]
     creators_t = pd.DataFrame({"creator": names, "timezone": zones})
+    # In the order the store keeps posts (Store.upsert writes them by time, creator, id).
+    posts = posts.sort_values(["posted_at", "creator", "post_id"], kind="stable",
+                              ignore_index=True)
     return StoreData(posts=schema.conform(posts, "posts"),
                      trends=schema.conform(trends, "trends"),
                      follower_activity=schema.conform(activity, "follower_activity"),

@@ -137,6 +137,12 @@ class Store:
         current = self.read(table)
         merged, counts = _merge(current, incoming, keys, table)
         if counts.added or counts.updated:
+            if table == "posts":
+                # Kept in time order (ties: creator, post id), the order every reader of
+                # the posts wants: the feature pipeline then has nothing to reorder.
+                merged = merged.sort_values(["posted_at", "creator", "post_id"],
+                                            kind="stable", na_position="last",
+                                            ignore_index=True)
             self._write_parquet(table, merged)
         return counts
 

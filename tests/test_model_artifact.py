@@ -36,6 +36,29 @@ def test_round_trip_gives_identical_predictions(saved) -> None:  # type: ignore[
     assert loaded.feature_names_ == model.feature_names_
 
 
+def test_loaded_models_predict_through_the_c_api_like_lightgbm(  # type: ignore[no-untyped-def]
+        saved, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loading skips LightGBM's Python package (its import costs ~0.25 s of every command)
+    and calls its C library directly; predictions, contributions and importances are the
+    ones the trained lightgbm.Booster gives, and without the library it falls back."""
+    from recommender.model import _lgb
+
+    model, path = saved
+    data = small().as_store_data()
+    q = queries(data, sorted(data.posts["creator"].unique()), small().collected_at)
+    loaded = load_model(path)
+    assert isinstance(loaded.booster_, _lgb.NativeBooster)
+    from recommender.features import featurize
+
+    table = featurize(data, q, model.config)
+    pd.testing.assert_frame_equal(model.contributions(table), loaded.contributions(table))
+    pd.testing.assert_frame_equal(model.importance(), loaded.importance())
+    monkeypatch.setattr(_lgb, "_library", lambda: None)
+    fallback = load_model(path)
+    assert not isinstance(fallback.booster_, _lgb.NativeBooster)
+    pd.testing.assert_frame_equal(loaded.predict(q, data), fallback.predict(q, data))
+
+
 def test_directory_holds_plain_files_and_a_complete_manifest(saved) -> None:  # type: ignore[no-untyped-def]
     _, path = saved
     names = {p.name for p in path.rglob("*") if p.is_file()}

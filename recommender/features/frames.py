@@ -59,7 +59,8 @@ def post_frame(posts: pd.DataFrame, config: FeatureConfig
                ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Stored posts with a time, sorted by time (ties: creator, post id), plus history
     columns; and the matching rows of the canonical table in the same order."""
-    posts = _time_order(posts[posts["posted_at"].notna()])
+    timed = posts["posted_at"].notna().to_numpy()
+    posts = _time_order(posts if timed.all() else posts[timed])
     frame = base_frame(posts)
     frame["post_id"] = posts["post_id"].astype("string").to_numpy()
     frame["outcome"] = history_outcome(posts, config)
@@ -83,6 +84,8 @@ def _time_order(posts: pd.DataFrame) -> pd.DataFrame:
         creator = pd.factorize(posts["creator"].to_numpy(dtype=object)[rows], sort=True)[0]
         post_id = pd.factorize(posts["post_id"].to_numpy(dtype=object)[rows], sort=True)[0]
         order[tied] = rows[np.lexsort((post_id, creator, t[rows]))]
+    if (order == np.arange(len(order))).all():  # the store keeps posts in this order
+        return posts
     return posts.iloc[order]
 
 
