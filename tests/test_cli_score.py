@@ -140,3 +140,19 @@ def test_typical_post_effects_predict_each_distinct_choice_once(
     assert sum(predicted_rows) <= 20 * 7  # typical posts + <= 20 combinations per group
     once = scored.groups_for(slice(0, 20))
     np.testing.assert_allclose(groups.iloc[20:40].to_numpy(), once.to_numpy(), atol=1e-12)
+
+
+def test_large_plans_say_how_their_reasons_were_made(monkeypatch: pytest.MonkeyPatch,
+                                                     tmp_path: Path) -> None:
+    from recommender.recommend import scoring
+    from recommender.recommend.score import score_plan
+
+    env = trained()
+    plan = tmp_path / "plan.csv"
+    _plan(env).to_csv(plan, index=False)
+    assert not any("typical planned post" in n for n in score_plan(plan, env.data,
+                                                                   env.model).notes)
+    monkeypatch.setattr(scoring, "SHAP_MAX_ROWS", 1)
+    notes = score_plan(plan, env.data, env.model).notes
+    assert any("each choice's effect on the creator's typical planned post" in n
+               for n in notes)

@@ -25,7 +25,7 @@ import pandas as pd
 
 from recommender.engagement import TARGETS, lift_to_percent
 from recommender.features.context import NS_PER_HOUR, to_ns
-from recommender.recommend import plan_io
+from recommender.recommend import plan_io, scoring
 from recommender.recommend.candidates import QUERY_COLUMNS
 from recommender.recommend.explain import top_reasons
 from recommender.recommend.scoring import score_batch, to_count
@@ -242,6 +242,10 @@ def _notes(result: ScoreResult) -> list[str]:
                      "population model (creator_known = false).")
     if s["rejected"]:
         notes.append(f"{s['rejected']} row(s) could not be scored; see the error column.")
+    if s["scored"] > scoring.SHAP_MAX_ROWS:
+        notes.append(f"Reasons for a plan of over {scoring.SHAP_MAX_ROWS:,} rows: each "
+                     "choice's effect on the creator's typical planned post (exact per-row "
+                     "contributions would take hours).")
     if result.better_slot_method == "hour-of-week table":
         notes.append("Better slots for this large plan come from a per-creator hour-of-week "
                      "table (timing assumed independent of content).")
