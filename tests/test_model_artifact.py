@@ -126,11 +126,13 @@ def test_model_file_disagreeing_with_manifest(saved, tmp_path: Path) -> None:  #
         load_model(path)
 
 
-def test_damaged_model_file_and_lookup(saved, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_damaged_model_file_and_lookup(saved, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                       capfd: pytest.CaptureFixture[str]) -> None:
     path = _copy(saved[1], tmp_path / "m")
     (path / "model.txt").write_text("garbage")
     with pytest.raises(ModelError, match="unreadable LightGBM model"):
         load_model(path)
+    assert "[LightGBM]" not in capfd.readouterr().err  # the one-line error says it all
     path = _copy(saved[1], tmp_path / "m2")
     (path / "lookups" / "intervals.parquet").write_bytes(b"nope")
     with pytest.raises(ModelError, match="damaged lookup"):

@@ -15,10 +15,13 @@ suggest` that has 2 s in all. Two remedies:
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import importlib.metadata
 import importlib.util
+import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -93,6 +96,21 @@ def _library() -> ctypes.CDLL | None:
     return None
 
 
+@contextlib.contextmanager
+def _c_stderr_silenced() -> Iterator[None]:
+    """Discard what C code writes to file descriptor 2 meanwhile (LightGBM prints fatal
+    errors there itself before returning them; we report them in one line instead)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 class NativeBooster:
     """A LightGBM model loaded through the C API (see the module docstring)."""
 
@@ -100,8 +118,9 @@ class NativeBooster:
         self._lib = library
         self._handle = ctypes.c_void_p()
         iterations = ctypes.c_int()
-        self._call("LGBM_BoosterCreateFromModelfile", str(path).encode(),
-                   ctypes.byref(iterations), ctypes.byref(self._handle))
+        with _c_stderr_silenced():  # its "[LightGBM] [Fatal] ..." line; the message is raised
+            self._call("LGBM_BoosterCreateFromModelfile", str(path).encode(),
+                       ctypes.byref(iterations), ctypes.byref(self._handle))
         count = ctypes.c_int()
         self._call("LGBM_BoosterGetNumFeature", self._handle, ctypes.byref(count))
         self._n_features = count.value
