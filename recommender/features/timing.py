@@ -54,15 +54,6 @@ def local_clock(ctx: Context, rows: str) -> tuple[np.ndarray, np.ndarray]:
     return ctx.cached(name, build)
 
 
-def local_hour_weekday(
-    creators: np.ndarray, t_ns: np.ndarray, zones: dict[str, str]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Local hour and weekday per row; unknown or invalid zones count as UTC."""
-    codes, uniques = pd.factorize(np.asarray(creators, dtype="object"))
-    zone = np.array([zones.get(str(c), "UTC") for c in uniques] + ["UTC"], dtype="object")
-    return _clock(zone[codes], t_ns)  # code -1 (no creator) picks the trailing "UTC"
-
-
 def _clock(zone: np.ndarray, t_ns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Local hour and weekday of UTC nanoseconds ``t_ns`` in per-row zones ``zone``."""
     hour, weekday = np.full(len(t_ns), np.nan), np.full(len(t_ns), np.nan)
