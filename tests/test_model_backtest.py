@@ -8,13 +8,9 @@ import pytest
 from test_model_support import FAST, small
 
 from recommender.errors import StoreError, UsageError
-from recommender.model.backtest import (
-    _expanding_splits,
-    _holdout_split,
-    evaluate_job,
-    run_backtest,
-)
+from recommender.model.backtest import _expanding_splits, _holdout_split, run_backtest
 from recommender.model.baselines import baseline_predictions
+from recommender.model.evaluate import evaluate_job
 from recommender.model.metrics import coverage, mae, spearman, within_creator_spearman
 from recommender.store import Store
 

@@ -27,7 +27,7 @@ def evaluate(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """Backtest the model by time on the store, beside simple baselines."""
-    from recommender.model.backtest import evaluate_job
+    from recommender.model.evaluate import evaluate_job
 
     try:
         report = evaluate_job(data, target, folds, protocol, plot, models_dir=models)

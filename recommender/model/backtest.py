@@ -11,19 +11,15 @@ post, so a test post sees earlier test posts' outcomes, as it would in real use)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from recommender.engagement import TARGETS
-from recommender.errors import TrainingError, UsageError
-from recommender.features import preprocess
+from recommender.errors import TrainingError
 from recommender.model.baselines import BASELINES, baseline_predictions
 from recommender.model.estimator import EngagementModel
 from recommender.model.metrics import score_all
-from recommender.store import Store
 
 PROTOCOLS = ("expanding", "holdout")
 
@@ -120,71 +116,3 @@ def _metrics(pred: pd.DataFrame) -> pd.DataFrame:
     for name in BASELINES:
         rows.append({"method": name, **score_all(creators, y, pred[name].to_numpy())})
     return pd.DataFrame(rows)
-
-
-@dataclass
-class EvaluateReport:
-    target: str
-    target_label: str
-    result: BacktestResult
-    plot: str | None
-    params_from: str = "defaults"  # "defaults" or "champion <version>"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"target": self.target, "target_label": self.target_label,
-                "params_from": self.params_from, **self.result.to_dict(), "plot": self.plot}
-
-
-def evaluate_job(data_dir: str | Path, target: str = "weighted", folds: int = 3,
-                 protocol: str = "expanding", plot_path: str | Path | None = None,
-                 models_dir: str | Path | None = None,
-                 params: dict[str, Any] | None = None) -> EvaluateReport:
-    """Backtest the model on the store beside the baselines. With ``models_dir`` holding a
-    champion, its hyper-parameters and feature configuration are evaluated (on ``target``)."""
-    if protocol not in PROTOCOLS:
-        raise UsageError(f"unknown --protocol {protocol!r}; choose {' or '.join(PROTOCOLS)}")
-    if folds < 1:
-        raise UsageError(f"--folds {folds} must be at least 1")
-    params_from, chosen = _champion_params(models_dir)
-    model = EngagementModel(**{**chosen, **(params or {}), "target": target})
-    model._validate()
-    data = Store(data_dir).load()
-    table = preprocess(data, model.config, target)
-    backtest_params = {**model.get_params(), "feature_config": model.config, "n_jobs": 1}
-    result = run_backtest(table, backtest_params, protocol, folds, n_jobs=2)
-    plot = str(_plot(result, Path(plot_path))) if plot_path else None
-    return EvaluateReport(target, TARGETS[target].label, result, plot, params_from)
-
-
-def _champion_params(models_dir: str | Path | None) -> tuple[str, dict[str, Any]]:
-    from recommender.model.artifact import params_from_manifest, read_manifest
-    from recommender.model.registry import champion_info
-
-    info = champion_info(models_dir) if models_dir is not None else None
-    if info is None:
-        return "defaults", {}
-    manifest = read_manifest(Path(models_dir) / str(info["version"]))  # type: ignore[arg-type]
-    return f"champion {info['version']}", params_from_manifest(manifest)
-
-
-def _plot(result: BacktestResult, path: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    metrics = result.metrics
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
-    colours = ["#2b6cb0" if m == "model" else "#a0aec0" for m in metrics["method"]]
-    axes[0].barh(metrics["method"], metrics["mae"], color=colours)
-    axes[0].set_xlabel("MAE on the log target (lower is better)")
-    axes[0].invert_yaxis()
-    axes[1].barh(metrics["method"], metrics["within_creator_spearman"], color=colours)
-    axes[1].set_xlabel("mean within-creator Spearman (higher is better)")
-    axes[1].invert_yaxis()
-    fig.suptitle(f"{result.protocol} backtest, target {result.target}")
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
