@@ -174,7 +174,12 @@ class EngagementModel:
 
     # -- predicting ------------------------------------------------------------------------
     def predict_table(self, table: pd.DataFrame) -> np.ndarray:
-        return self._offset(table) + self.booster_.predict(self._matrix(table))
+        return self._offset(table) + self.tree_part(table)
+
+    def tree_part(self, table: pd.DataFrame) -> np.ndarray:
+        """The trees' part of the log prediction: all of it but the creator's offset (what
+        the features decide; ``table`` needs ``feature_names_`` only)."""
+        return self.booster_.predict(self._matrix(table))
 
     def interval_table(self, table: pd.DataFrame, pred: np.ndarray
                        ) -> tuple[np.ndarray, np.ndarray]:

@@ -84,10 +84,10 @@ def score_batch(model: Any, queries: pd.DataFrame, data: StoreData) -> Scored:
 
 def _typical_post_groups(model: Any, table: pd.DataFrame, creator: np.ndarray,
                          full: np.ndarray) -> pd.DataFrame:
-    matrix = model._matrix(table).reset_index(drop=True)
+    matrix = table[model.feature_names_].astype("float64").reset_index(drop=True)
     codes, _ = pd.factorize(creator)
     typical = matrix.groupby(codes).median()  # index: creator code
-    usual = model.booster_.predict(typical)
+    usual = model.tree_part(typical)
     out = pd.DataFrame(0.0, index=table.index, columns=list(GROUPS))
     for group in ACTIONABLE:
         columns = [c for c in matrix.columns if feature_group(str(c)) == group]
@@ -99,7 +99,7 @@ def _typical_post_groups(model: Any, table: pd.DataFrame, creator: np.ndarray,
         owner = codes[first]
         variant = typical.loc[owner].reset_index(drop=True)
         variant[columns] = matrix[columns].iloc[first].to_numpy()
-        effect = model.booster_.predict(variant) - usual[owner]
+        effect = model.tree_part(variant) - usual[owner]
         out[group] = effect[combo]
     out["history"] = full - out[list(ACTIONABLE)].sum(axis=1).to_numpy()
     return out
