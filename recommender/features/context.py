@@ -127,10 +127,9 @@ def asof_before(
         return out
     q_t = np.asarray(q_t, dtype="int64")
     q_key = np.asarray(q_key, dtype="int64")
-    if len(state.frame) <= SMALL_JOIN and _packable(q_key, state):
-        return _asof_small(q_key, q_t, state, columns, out)
-    left = pd.DataFrame({"key": np.asarray(q_key, dtype="int64"), "t": q_t,
-                         "_pos": np.arange(len(q_t))})
+    if len(state.frame) <= SMALL_JOIN and _asof_small(q_key, q_t, state, columns, out):
+        return out
+    left = pd.DataFrame({"key": q_key, "t": q_t, "_pos": np.arange(len(q_t))})
     if len(q_t) > 1 and not (np.diff(q_t) >= 0).all():
         left = left.sort_values("t", kind="stable")
     merged = pd.merge_asof(left, state.frame[["key", "t", *columns]], on="t", by="key",
@@ -141,26 +140,22 @@ def asof_before(
     return out
 
 
-def _packable(q_key: np.ndarray, state: State) -> bool:
-    """Keys close enough together to pack with a time rank into int64 (``_asof_small``)."""
-    s_key = state.frame["key"].to_numpy(dtype="int64")
-    top = max(int(q_key.max(initial=0)), int(s_key.max()))
-    low = min(int(q_key.min(initial=0)), int(s_key.min()))
-    return (top - low + 1) < 2**62 // (len(s_key) + 2)
-
-
 def _asof_small(q_key: np.ndarray, q_t: np.ndarray, state: State, columns: list[str],
-                out: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+                out: dict[str, np.ndarray]) -> bool:
     """``asof_before`` against a small state table by binary search: the state's times are
     numbered (their rank among its distinct times), so (key, time) packs into one sortable
     integer; a query's number is how many distinct state times lie strictly before it, and
     the state row just below the query's packed value is its latest earlier row of the same
     key, if that row has the key. Only the state is sorted, never the queries: a plan of a
     million rows against a store of thousands of posts costs two binary searches per row.
-    (For a state of millions of rows those searches miss the cache; merge_asof wins there.)"""
+    (For a state of millions of rows those searches miss the cache; merge_asof wins there.)
+    Fills ``out``; False (nothing done) where keys lie too far apart to pack into int64."""
     s_key = state.frame["key"].to_numpy(dtype="int64")
     s_t = state.frame["t"].to_numpy(dtype="int64")
     low = min(int(q_key.min(initial=0)), int(s_key.min()))
+    top = max(int(q_key.max(initial=0)), int(s_key.max()))
+    if top - low + 1 >= 2**62 // (len(s_key) + 2):
+        return False
     s_key, q_key = s_key - low, q_key - low  # keys from 0 (codes may be -1)
     times = np.unique(s_t)
     width = np.int64(len(times) + 1)
@@ -173,7 +168,7 @@ def _asof_small(q_key: np.ndarray, q_t: np.ndarray, state: State, columns: list[
     rows = order[below[ok]]
     for c in columns:
         out[c][ok] = state.frame[c].to_numpy(dtype="float64", na_value=np.nan)[rows]
-    return out
+    return True
 
 
 def shrunk_mean_before(key: np.ndarray, t: np.ndarray, value: np.ndarray, q_key: np.ndarray,
