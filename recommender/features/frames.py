@@ -62,7 +62,6 @@ def post_frame(posts: pd.DataFrame, config: FeatureConfig
     timed = posts["posted_at"].notna().to_numpy()
     posts = _time_order(posts if timed.all() else posts[timed])
     frame = base_frame(posts)
-    frame["post_id"] = posts["post_id"].astype("string").to_numpy()
     frame["outcome"] = history_outcome(posts, config)
     frame["followers"] = floats(posts["followers_at_post"])
     frame["following"] = floats(posts["following_at_post"])
