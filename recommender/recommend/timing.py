@@ -1,8 +1,8 @@
 """How much does timing matter for this creator? A model estimate checked on their history.
 
-1. The model's timing profile: the creator's usual post scored at every hour of the coming
-   week. Its spread (best hour minus the median hour, log scale) is what the model believes
-   choosing the slot is worth.
+1. The model's timing profile: the creator's usual post moved to every hour of the coming
+   week with nothing else changed, and scored. Its spread (best hour minus the median hour,
+   log scale) is what the model believes choosing the slot is worth.
 2. The check: for each of the creator's settled past posts, what their *earlier* posts said
    about that post's slot (the own-slot features: shrunk mean residual of earlier posts at
    that local hour and weekday) against what actually happened relative to the creator's
@@ -70,9 +70,8 @@ class TimingEffect:
 def timing_effect(profile: np.ndarray, evidence: np.ndarray, outcome: np.ndarray,
                   seed: int = 0) -> TimingEffect:
     """``profile``: the usual post predicted at each hour of the week, nothing else changed
-    (log scale);
-    ``evidence`` (what earlier posts said about each post's slot) and ``outcome`` (observed
-    minus trailing baseline, log scale): one value per settled post."""
+    (log scale). ``evidence`` (what earlier posts said about each post's slot) and
+    ``outcome`` (observed minus trailing baseline, log scale): one value per settled post."""
     spread = float(np.max(profile) - np.median(profile)) if len(profile) else 0.0
     ok = np.isfinite(evidence) & np.isfinite(outcome)
     x, y = evidence[ok], outcome[ok]
