@@ -229,7 +229,7 @@ def _local_iso(times: pd.Series, zones: pd.Series) -> pd.Series:
                    for m in np.unique(minutes).tolist()}
         text = np.datetime_as_string(wall.astype("datetime64[ns]"), unit="s")
         suffix = pd.Series(minutes).map(offsets).to_numpy(dtype=object)
-        out[rows] = np.char.add(text.astype(object).astype(str), suffix.astype(str))
+        out[rows] = np.char.add(text, suffix.astype(str))
     return out
 
 
