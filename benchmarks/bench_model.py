@@ -56,7 +56,7 @@ def bench_scale(creators: int, posts: int, runs: int) -> None:
 
 def bench_real(path: Path) -> None:
     from recommender.ingest import ingest_paths
-    from recommender.model.backtest import run_backtest
+    from recommender.model.backtest import holdout_table, run_backtest
     from recommender.store import Store
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -64,7 +64,7 @@ def bench_real(path: Path) -> None:
         data = Store(tmp).load()
     model = EngagementModel(target="interactions")
     start = time.perf_counter()
-    table = preprocess(data, model.config, model.target)
+    table = holdout_table(data, model.config, model.target)
     params = {**model.get_params(), "feature_config": model.config}
     result = run_backtest(table, params, "holdout", n_jobs=1)
     elapsed = time.perf_counter() - start

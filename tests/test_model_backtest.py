@@ -8,7 +8,13 @@ import pytest
 from test_model_support import FAST, small
 
 from recommender.errors import StoreError, UsageError
-from recommender.model.backtest import _expanding_splits, _holdout_split, run_backtest
+from recommender.model.backtest import (
+    _expanding_splits,
+    _holdout_mask,
+    _holdout_split,
+    holdout_table,
+    run_backtest,
+)
 from recommender.model.baselines import baseline_predictions
 from recommender.model.evaluate import evaluate_job
 from recommender.model.metrics import coverage, mae, spearman, within_creator_spearman
@@ -34,6 +40,15 @@ def test_baselines_use_only_strictly_earlier_posts() -> None:
     np.testing.assert_allclose(out["previous_post"], [0.5, 1.0, 3.0, 0.5, 5.0, 2.0])
 
 
+def test_baselines_of_a_fixed_origin_holdout_see_only_known_outcomes() -> None:
+    known = np.array([True, True, False, True, False, False])  # a: 5 and 9 hidden, b: 4
+    out = baseline_predictions(_table(), fallback=0.5, known=known)
+    # a's slot 10 before its last post: 1 and 3 known (mean 2); b's: only 2 known
+    np.testing.assert_allclose(out["hour_of_week"], [0.5, 1.0, 2.0, 0.5, 2.0, 2.0])
+    # the previous *known* outcome: a's last post skips the hidden 5 and gets 3
+    np.testing.assert_allclose(out["previous_post"], [0.5, 1.0, 3.0, 0.5, 3.0, 2.0])
+
+
 def test_metrics() -> None:
     y = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
     assert mae(y, y + 0.5) == pytest.approx(0.5)
@@ -53,8 +68,9 @@ def test_splits_are_chronological_and_per_creator() -> None:
                           "age_days": np.linspace(100, 0, n)})
     for train, test in _expanding_splits(table, 3):
         assert table["posted_at"].iloc[train].max() < table["posted_at"].iloc[test].min()
+    table["holdout_test"] = _holdout_mask(table)
     (train, test), = _holdout_split(table)
-    assert (table["age_days"].iloc[test] >= 3).all()
+    assert (table["age_days"].iloc[test] >= 3).all() and (table["age_days"].iloc[train] >= 3).all()
     for creator, group in table.iloc[test].groupby("creator"):
         settled = table[(table["creator"] == creator) & (table["age_days"] >= 3)]
         assert len(group) == int(np.floor(len(settled) * 0.2 + 0.999))
@@ -78,6 +94,33 @@ def test_backtest_tables_put_the_model_beside_every_baseline(store_dir) -> None:
                                               "previous_post"]
     assert len(result.folds) == 2
     assert 0 < result.model_metrics()["coverage"] <= 1
+
+
+def test_holdout_table_hides_every_test_outcome_from_every_feature(store_dir) -> None:  # type: ignore[no-untyped-def]
+    """Fixed origin: scrambling the test posts' outcomes changes their y and nothing else."""
+    from recommender.features import FeatureConfig, feature_names
+
+    data = Store(store_dir).load()
+    table = holdout_table(data, FeatureConfig(), "weighted")
+    test = table.loc[table["holdout_test"], ["creator", "post_id"]]
+    assert 0 < len(test) < len(table) / 3
+    hit = data.posts.set_index(["creator", "post_id"]).index.isin(
+        test.set_index(["creator", "post_id"]).index)
+    scrambled = data.posts.copy()
+    scrambled.loc[hit, "likes"] = scrambled.loc[hit, "likes"].to_numpy()[::-1] * 7 + 1000
+    again = holdout_table(type(data)(**{**vars(data), "posts": scrambled}), FeatureConfig(),
+                          "weighted")
+    columns = feature_names(FeatureConfig()) + ["baseline", "holdout_test"]
+    pd.testing.assert_frame_equal(table[columns], again[columns])
+    assert (table["y"] != again["y"]).sum() == hit.sum()
+
+
+def test_holdout_protocol_needs_the_holdout_table(store_dir) -> None:  # type: ignore[no-untyped-def]
+    from recommender.features import FeatureConfig, preprocess
+
+    table = preprocess(Store(store_dir).load(), FeatureConfig(), "weighted")
+    with pytest.raises(UsageError, match="holdout_table"):
+        run_backtest(table, {**FAST, "target": "weighted"}, "holdout")
 
 
 def test_evaluate_job_document_and_plot(store_dir, tmp_path) -> None:  # type: ignore[no-untyped-def]

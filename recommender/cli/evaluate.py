@@ -21,7 +21,7 @@ def evaluate(
     folds: int = typer.Option(3, "--folds", help="Expanding-window folds."),
     protocol: str = typer.Option(
         "expanding", "--protocol", help="expanding (global time folds) or holdout "
-        "(each creator's latest 20% of posts)."
+        "(each creator's latest 20% of posts, predicted from what was known before them)."
     ),
     plot: Path | None = typer.Option(None, "--plot", help="Also write a PNG chart here."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),

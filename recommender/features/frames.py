@@ -55,14 +55,19 @@ def base_frame(src: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def post_frame(posts: pd.DataFrame, config: FeatureConfig
-               ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def post_frame(posts: pd.DataFrame, config: FeatureConfig,
+               hidden: pd.MultiIndex | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Stored posts with a time, sorted by time (ties: creator, post id), plus history
-    columns; and the matching rows of the canonical table in the same order."""
+    columns; and the matching rows of the canonical table in the same order. Posts whose
+    (creator, post_id) is in ``hidden`` contribute no outcome to any feature."""
     timed = posts["posted_at"].notna().to_numpy()
     posts = _time_order(posts if timed.all() else posts[timed])
     frame = base_frame(posts)
     frame["outcome"] = history_outcome(posts, config)
+    if hidden is not None and len(hidden):
+        keys = pd.MultiIndex.from_arrays([posts["creator"].astype(str).to_numpy(),
+                                          posts["post_id"].astype(str).to_numpy()])
+        frame.loc[keys.isin(hidden), "outcome"] = np.nan
     frame["followers"] = floats(posts["followers_at_post"])
     frame["following"] = floats(posts["following_at_post"])
     return frame, posts.reset_index(drop=True)
@@ -121,9 +126,10 @@ def _tag_list(value: object) -> list[str]:
 
 
 def build_context(data: StoreData, queries: pd.DataFrame | None,
-                  config: FeatureConfig) -> Context:
-    """Normalise everything once; ``queries=None`` featurises the posts themselves."""
-    posts, source = post_frame(data.posts, config)
+                  config: FeatureConfig, hidden: pd.MultiIndex | None = None) -> Context:
+    """Normalise everything once; ``queries=None`` featurises the posts themselves.
+    ``hidden``: (creator, post_id) pairs whose outcomes no feature may see."""
+    posts, source = post_frame(data.posts, config, hidden)
     rows = posts if queries is None else query_frame(queries)
     both = posts["creator"] if queries is None else pd.concat(
         [posts["creator"], rows["creator"]], ignore_index=True)

@@ -33,7 +33,7 @@ def categorical_features(config: FeatureConfig = FeatureConfig()) -> list[str]:
 
 
 def preprocess(data: StoreData, config: FeatureConfig = FeatureConfig(),
-               target: str = "weighted") -> pd.DataFrame:
+               target: str = "weighted", hidden: pd.MultiIndex | None = None) -> pd.DataFrame:
     """The training table: one row per post with a known ``target`` outcome, by time.
 
     Columns: ``creator, post_id, posted_at``, every ``feature_names(config)`` (``age_days``
@@ -41,11 +41,15 @@ def preprocess(data: StoreData, config: FeatureConfig = FeatureConfig(),
     history outcome before the post, NaN without history) and ``y`` (the target, log
     scale; for ``lift`` the log weighted outcome minus ``baseline``). ``config`` is resolved
     with ``config_for_target`` so history features follow the target's scale.
+
+    ``hidden``: (creator, post_id) pairs whose outcomes no feature may see, though their
+    rows keep their ``y`` (a fixed-origin hold-out: the test posts are predicted from
+    what was known before them, not from each other's results).
     """
     if target not in TARGETS:
         raise InputError(f"unknown target {target!r}; choose one of {', '.join(TARGETS)}")
     config = config_for_target(config, target)
-    ctx = build_context(data, None, config)
+    ctx = build_context(data, None, config, hidden)
     src = ctx.source
     age = (to_ns(src["collected_at"]) - ctx.posts["t"].to_numpy()) / NS_PER_DAY
     age = np.where(src["collected_at"].notna().to_numpy(), age, np.nan)

@@ -13,7 +13,7 @@ from typing import Any
 from recommender.engagement import TARGETS
 from recommender.errors import UsageError
 from recommender.features import preprocess
-from recommender.model.backtest import PROTOCOLS, BacktestResult, run_backtest
+from recommender.model.backtest import PROTOCOLS, BacktestResult, holdout_table, run_backtest
 from recommender.model.estimator import EngagementModel
 from recommender.store import Store
 
@@ -45,7 +45,8 @@ def evaluate_job(data_dir: str | Path, target: str = "weighted", folds: int = 3,
     model = EngagementModel(**{**chosen, **(params or {}), "target": target})
     model._validate()
     data = Store(data_dir).load()
-    table = preprocess(data, model.config, target)
+    table = (holdout_table(data, model.config, target) if protocol == "holdout"
+             else preprocess(data, model.config, target))
     backtest_params = {**model.get_params(), "feature_config": model.config, "n_jobs": 1}
     result = run_backtest(table, backtest_params, protocol, folds, n_jobs=2)
     plot = str(_plot(result, Path(plot_path))) if plot_path else None
