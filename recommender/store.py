@@ -193,9 +193,15 @@ def _latest_per_key(frame: pd.DataFrame, keys: list[str], table: str) -> pd.Data
     return frame.drop_duplicates(subset=keys, keep="last")
 
 
-def _key_index(frame: pd.DataFrame, keys: list[str]) -> pd.MultiIndex:
+def key_index(frame: pd.DataFrame, keys: list[str]) -> pd.MultiIndex:
+    """The rows' identities under ``keys`` (as text; a missing part reads "\x00")."""
     parts = [frame[k].astype("string").fillna("\x00") for k in keys]
     return pd.MultiIndex.from_arrays(parts)
+
+
+def post_keys(posts: pd.DataFrame) -> pd.MultiIndex:
+    """Each post's identity in the store: (creator, post_id)."""
+    return key_index(posts, list(schema.KEYS["posts"]))
 
 
 def _merge(
@@ -203,8 +209,8 @@ def _merge(
 ) -> tuple[pd.DataFrame, Upsert]:
     if current.empty:
         return incoming.reset_index(drop=True), Upsert(added=len(incoming))
-    cur_idx = _key_index(current, keys)
-    inc_idx = _key_index(incoming, keys)
+    cur_idx = key_index(current, keys)
+    inc_idx = key_index(incoming, keys)
     is_new = ~inc_idx.isin(cur_idx)
     existing = incoming[~is_new]
     position = cur_idx.get_indexer(inc_idx[~is_new])

@@ -22,7 +22,7 @@ from recommender.features.context import (
     history_outcome,
     to_ns,
 )
-from recommender.store import StoreData
+from recommender.store import StoreData, post_keys
 
 _SPLIT = re.compile(r"[\s,;]+")
 
@@ -59,15 +59,13 @@ def post_frame(posts: pd.DataFrame, config: FeatureConfig,
                hidden: pd.MultiIndex | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Stored posts with a time, sorted by time (ties: creator, post id), plus history
     columns; and the matching rows of the canonical table in the same order. Posts whose
-    (creator, post_id) is in ``hidden`` contribute no outcome to any feature."""
+    ``store.post_keys`` are in ``hidden`` contribute no outcome to any feature."""
     timed = posts["posted_at"].notna().to_numpy()
     posts = _time_order(posts if timed.all() else posts[timed])
     frame = base_frame(posts)
     frame["outcome"] = history_outcome(posts, config)
     if hidden is not None and len(hidden):
-        keys = pd.MultiIndex.from_arrays([posts["creator"].astype(str).to_numpy(),
-                                          posts["post_id"].astype(str).to_numpy()])
-        frame.loc[keys.isin(hidden), "outcome"] = np.nan
+        frame.loc[post_keys(posts).isin(hidden), "outcome"] = np.nan
     frame["followers"] = floats(posts["followers_at_post"])
     frame["following"] = floats(posts["following_at_post"])
     return frame, posts.reset_index(drop=True)
@@ -128,7 +126,7 @@ def _tag_list(value: object) -> list[str]:
 def build_context(data: StoreData, queries: pd.DataFrame | None,
                   config: FeatureConfig, hidden: pd.MultiIndex | None = None) -> Context:
     """Normalise everything once; ``queries=None`` featurises the posts themselves.
-    ``hidden``: (creator, post_id) pairs whose outcomes no feature may see."""
+    ``hidden``: ``store.post_keys`` of posts whose outcomes no feature may see."""
     posts, source = post_frame(data.posts, config, hidden)
     rows = posts if queries is None else query_frame(queries)
     both = posts["creator"] if queries is None else pd.concat(

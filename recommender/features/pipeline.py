@@ -42,7 +42,7 @@ def preprocess(data: StoreData, config: FeatureConfig = FeatureConfig(),
     scale; for ``lift`` the log weighted outcome minus ``baseline``). ``config`` is resolved
     with ``config_for_target`` so history features follow the target's scale.
 
-    ``hidden``: (creator, post_id) pairs whose outcomes no feature may see, though their
+    ``hidden``: ``store.post_keys`` of posts whose outcomes no feature may see, though their
     rows keep their ``y`` (a fixed-origin hold-out: the test posts are predicted from
     what was known before them, not from each other's results).
     """

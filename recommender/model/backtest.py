@@ -30,7 +30,7 @@ from recommender.features import FeatureConfig, preprocess
 from recommender.model.baselines import BASELINES, baseline_predictions
 from recommender.model.estimator import EngagementModel
 from recommender.model.metrics import score_all
-from recommender.store import StoreData
+from recommender.store import StoreData, post_keys
 
 PROTOCOLS = ("expanding", "holdout")
 HOLDOUT_SHARE = 0.2
@@ -95,15 +95,10 @@ def holdout_table(data: StoreData, config: FeatureConfig, target: str) -> pd.Dat
     each creator's latest HOLDOUT_SHARE of settled posts, whose outcomes no feature sees."""
     full = preprocess(data, config, target)
     test = _holdout_mask(full)
-    hidden = _keys(full[test])
+    hidden = post_keys(full[test])
     table = preprocess(data, config, target, hidden=hidden)
-    table["holdout_test"] = _keys(table).isin(hidden)
+    table["holdout_test"] = post_keys(table).isin(hidden)
     return table
-
-
-def _keys(table: pd.DataFrame) -> pd.MultiIndex:
-    return pd.MultiIndex.from_arrays([table["creator"].astype(str).to_numpy(),
-                                      table["post_id"].astype(str).to_numpy()])
 
 
 def _settled(table: pd.DataFrame) -> np.ndarray:
@@ -111,13 +106,13 @@ def _settled(table: pd.DataFrame) -> np.ndarray:
 
 
 def _holdout_mask(table: pd.DataFrame) -> np.ndarray:
-    table = table.sort_values("posted_at", kind="stable")
-    settled = table[_settled(table)]
+    ordered = table.sort_values("posted_at", kind="stable")
+    settled = ordered[_settled(ordered)]
     order = settled.groupby("creator", sort=False).cumcount()
     size = settled.groupby("creator", sort=False)["y"].transform("size")
     n_test = np.ceil(size * HOLDOUT_SHARE - 1e-9)  # the last 20% of 97 posts is 20, not 19
     is_test = (order >= size - n_test) & (size >= 5)
-    return is_test.reindex(table.index, fill_value=False).sort_index().to_numpy()
+    return is_test.reindex(table.index, fill_value=False).to_numpy()
 
 
 def _holdout_split(table: pd.DataFrame) -> list[tuple[np.ndarray, np.ndarray]]:
