@@ -31,7 +31,8 @@ def test_cold_start_creator_gets_the_population_baseline_and_a_wider_interval() 
                         data)
     assert out["baseline"].iloc[1] == pytest.approx(model.population_baseline_)
     widths = out["high"] - out["low"]
-    assert widths.iloc[1] >= widths.iloc[0]
+    # Never narrower; equal (up to rounding) where calibration had no cold rows and pooled.
+    assert widths.iloc[1] >= widths.iloc[0] - 1e-9
 
 
 def test_contributions_add_up_to_the_prediction() -> None:
@@ -89,7 +90,9 @@ def test_same_seed_same_model() -> None:
 
 
 def test_planted_best_hour_ranks_in_the_models_top_three() -> None:
-    """Score the 24 local hours of one future day, everything else fixed."""
+    """Score every hour of the coming week, everything else fixed; a creator's hour profile
+    is the mean over the week's seven days (as suggest's timing profile is), so one day's
+    weekday and trend effects do not decide the ranking."""
     model, data = fitted()
     truth = synthetic().effects.creators.set_index("creator")
     counts = data.posts["creator"].value_counts()
@@ -100,12 +103,14 @@ def test_planted_best_hour_ranks_in_the_models_top_three() -> None:
     hits = []
     for creator in strong:
         zone = str(truth.loc[creator, "timezone"])
-        local = pd.date_range(pd.Timestamp(day), periods=24, freq="h", tz=zone)
-        q = queries(data, [creator] * 24, local[0]).assign(posted_at=local.tz_convert("UTC"))
-        pred = model.predict(q, data)["predicted"].to_numpy()
-        top3 = set(local[np.argsort(-pred)[:3]].hour)
+        local = pd.date_range(pd.Timestamp(day), periods=24 * 7, freq="h", tz=zone)
+        q = queries(data, [creator] * len(local), local[0]).assign(
+            posted_at=local.tz_convert("UTC"))
+        pred = pd.Series(model.predict(q, data)["predicted"].to_numpy())
+        top3 = set(pred.groupby(local.hour).mean().nlargest(3).index)
         hits.append(int(truth.loc[creator, "best_local_hour"]) in top3)
-    # Chance level is 3/24 = 0.125; measured 4 of 9 with the default settings (small, noisy
-    # stores: ~3 posts per creator-hour). At least three times chance: 4+ hits of 9 happen by
-    # chance with probability ~2%, so this fails for a model that ignores the hour.
+    # Chance level is 3/24 = 0.125; measured 5 of 9 here with the default settings, and 37
+    # of 87 over five generated stores (seeds 1, 2, 5, 7; small, noisy stores: ~3 posts per
+    # creator-hour). At least three times chance: 4+ hits of 9 happen by chance with
+    # probability ~2%, so this fails for a model that ignores the hour.
     assert np.mean(hits) >= 3 * 3 / 24, hits
