@@ -116,9 +116,18 @@ def top_reasons(groups: pd.DataFrame, reference: np.ndarray | None = None, k: in
     if reference is not None:
         matrix = matrix - reference
     order = np.argsort(-np.abs(matrix), axis=1)[:, :k]
-    names = np.array([SHORT_PHRASES[g] for g in ACTIONABLE], dtype=object)
     picked = np.take_along_axis(matrix, order, axis=1)
     percents = np.rint(np.expm1(picked) * 100.0).astype(np.int64)
+    # Rows repeat (groups, percents) combinations: each distinct one is worded once.
+    keys = pd.DataFrame(np.concatenate([order, percents], axis=1))
+    combo = keys.groupby(list(keys.columns), sort=False).ngroup().to_numpy()
+    first = np.empty(combo.max(initial=-1) + 1, dtype=np.int64)
+    first[combo[::-1]] = np.arange(len(combo))[::-1]
+    return _reason_text(order[first], percents[first])[combo].tolist()
+
+
+def _reason_text(order: np.ndarray, percents: np.ndarray) -> np.ndarray:
+    names = np.array([SHORT_PHRASES[g] for g in ACTIONABLE], dtype=object)
     parts = []
     for j in range(order.shape[1]):
         signs = np.where(percents[:, j] >= 0, "+", "")
@@ -128,4 +137,4 @@ def top_reasons(groups: pd.DataFrame, reference: np.ndarray | None = None, k: in
     joined = parts[0]
     for part in parts[1:]:
         joined = (joined + "; " + part).str.strip("; ")
-    return joined.tolist()
+    return joined.to_numpy(dtype=object)

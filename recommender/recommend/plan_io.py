@@ -103,7 +103,19 @@ def parse_hashtags(values: pd.Series) -> list[list[str]]:
 
 
 def parse_planned(values: pd.Series, zones: pd.Series) -> pd.Series:
-    """ISO 8601 times to UTC. Times without an offset are the creator's local time."""
+    """ISO 8601 times to UTC. Times without an offset are the creator's local time.
+    Plans repeat (time, zone) pairs: each distinct pair is parsed once."""
+    value_code, _ = pd.factorize(values)
+    zone_code, zone_names = pd.factorize(zones)
+    pair = value_code.astype(np.int64) * max(len(zone_names), 1) + zone_code
+    _, first, inverse = np.unique(pair, return_index=True, return_inverse=True)
+    distinct = _parse_planned(values.iloc[first].reset_index(drop=True),
+                              zones.iloc[first].reset_index(drop=True))
+    utc = distinct.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
+    return pd.Series(pd.DatetimeIndex(utc[inverse]).tz_localize("UTC"), index=values.index)
+
+
+def _parse_planned(values: pd.Series, zones: pd.Series) -> pd.Series:
     has_offset = values.str.contains(_OFFSET, regex=True)
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
     aware = pd.to_datetime(values.where(has_offset), errors="coerce", utc=True, format="ISO8601")
@@ -153,3 +165,11 @@ def write_plan(frame: pd.DataFrame, path: str | Path) -> None:
     else:
         safe.to_json(path, orient="records", lines=path.suffix.lower() == ".jsonl",
                      date_format="iso", force_ascii=False)
+
+
+def to_number(values: pd.Series) -> pd.Series:
+    """Text to float64 (NaN for '' and non-numbers), each distinct text converted once."""
+    codes, distinct = pd.factorize(values)
+    numbers = pd.to_numeric(pd.Series(distinct, dtype="string").replace("", pd.NA),
+                            errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    return pd.Series(np.append(numbers, np.nan)[codes], index=values.index)

@@ -97,7 +97,7 @@ def _validate(frame: pd.DataFrame, data: StoreData, path: str
     zones = creator.map(timezone_lookup(data.creators)).fillna("UTC").astype(str)
     planned = plan_io.parse_planned(plan_io.text(frame, "planned_at"), zones)
     raw_duration = plan_io.text(frame, "duration_s")
-    duration = pd.to_numeric(raw_duration.where(raw_duration != ""), errors="coerce")
+    duration = plan_io.to_number(raw_duration)
     problems = [
         ("creator", creator == "", "missing creator: fill in the creator handle", creator),
         ("planned_at", planned.isna(), "not an ISO 8601 date-time (e.g. 2025-07-08T19:00 "
@@ -161,9 +161,10 @@ def _score_into(out: pd.DataFrame, queries: pd.DataFrame, data: StoreData, model
     extra_pred = scored.pred["predicted"].to_numpy()[n:]
     if exact:
         gain = extra_pred.reshape(n, len(SHIFT_HOURS)) - pred["predicted"].to_numpy()[:, None]
+        best = np.argmax(gain, axis=1)
+        _better(out, queries, best, gain[np.arange(n), best])
     else:
-        gain = _table_gain(queries, extra, extra_pred)
-    _better(out, queries, gain)
+        _better(out, queries, *_table_best(queries, extra, extra_pred))
     out["rank"] = out["rank"].astype("Int64")
     return "exact" if exact else "hour-of-week table"
 
@@ -185,26 +186,33 @@ def _week_probe(queries: pd.DataFrame) -> pd.DataFrame:
     return probe
 
 
-def _table_gain(queries: pd.DataFrame, probe: pd.DataFrame, probe_pred: np.ndarray
-                ) -> np.ndarray:
-    """Gain (log) of moving each row by each of SHIFT_HOURS, from the creators' week tables."""
+def _table_best(queries: pd.DataFrame, probe: pd.DataFrame, probe_pred: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's best move (index into SHIFT_HOURS) and its gain (log), from the
+    creators' week tables. The gain of a move depends only on (creator, the row's hour
+    in that creator's table), so the best move is found once per creator and hour of the
+    week (168 per creator) and looked up per row."""
     table = probe_pred.reshape(-1, 168)  # one row per creator, hour offsets from its start
+    moves = (np.arange(168)[:, None] + SHIFT_HOURS) % 168
+    best_move = np.empty(table.shape, dtype=np.int64)
+    best_gain = np.empty(table.shape)
+    step = 1_000  # creators at a time: 1,000 x 168 x 49 float64 is 66 MB
+    for lo in range(0, len(table), step):
+        part = table[lo:lo + step]
+        gains = part[:, moves] - part[:, :, None]  # creator x hour x move
+        best_move[lo:lo + step] = np.argmax(gains, axis=2)
+        best_gain[lo:lo + step] = np.take_along_axis(
+            gains, best_move[lo:lo + step, :, None], axis=2)[:, :, 0]
     codes = pd.Index(probe["creator"].iloc[::168]).get_indexer(queries["creator"])
     start = to_ns(probe["posted_at"].iloc[::168])[codes]
-    offset = (to_ns(queries["posted_at"].dt.floor("h")) - start) // NS_PER_HOUR
-    gains = np.empty((len(queries), len(SHIFT_HOURS)), dtype=np.float32)
-    step = 200_000  # bounded memory: 200k x 49 float32 at a time
-    for lo in range(0, len(queries), step):
-        c, o = codes[lo:lo + step, None], offset[lo:lo + step, None]
-        here = table[c, o % 168]
-        gains[lo:lo + step] = table[c, (o + SHIFT_HOURS) % 168] - here
-    return gains
+    hour = ((to_ns(queries["posted_at"].dt.floor("h")) - start) // NS_PER_HOUR) % 168
+    return best_move[codes, hour], best_gain[codes, hour]
 
 
-def _better(out: pd.DataFrame, queries: pd.DataFrame, gain: np.ndarray) -> None:
-    best = np.argmax(gain, axis=1)
-    value = gain[np.arange(len(gain)), best]
-    pct = np.asarray(lift_to_percent(value.astype("float64")))
+def _better(out: pd.DataFrame, queries: pd.DataFrame, best: np.ndarray, gain: np.ndarray
+            ) -> None:
+    """Fill better_slot where moving a row by SHIFT_HOURS[best] gains BETTER_MARGIN_PCT."""
+    pct = np.asarray(lift_to_percent(np.asarray(gain, dtype="float64")))
     shift = SHIFT_HOURS[best]
     found = (pct >= BETTER_MARGIN_PCT) & (shift != 0)
     when = queries["posted_at"] + pd.to_timedelta(shift, unit="h")
@@ -215,13 +223,24 @@ def _better(out: pd.DataFrame, queries: pd.DataFrame, gain: np.ndarray) -> None:
 
 
 def _local_iso(times: pd.Series, zones: pd.Series) -> pd.Series:
-    """ISO 8601 local times with offset ("2025-07-08T19:00:00+02:00"), per zone: one
-    conversion to wall-clock time, NumPy's date formatting and one offset text per distinct
-    offset (pandas' strftime formats row by row in Python: seconds per 100k rows)."""
-    out = pd.Series("", index=times.index, dtype=object)
+    """ISO 8601 local times with offset ("2025-07-08T19:00:00+02:00"). Plans repeat
+    (time, zone) pairs, so each distinct pair is formatted once and the texts are shared."""
     utc = to_ns(times)
-    for zone in zones.unique():
-        rows = (zones == zone).to_numpy()
+    zone_text = zones.astype(str).to_numpy()
+    time_code, _ = pd.factorize(utc)
+    zone_code, zone_names = pd.factorize(zone_text)
+    pair = time_code.astype(np.int64) * max(len(zone_names), 1) + zone_code
+    _, first, inverse = np.unique(pair, return_index=True, return_inverse=True)
+    text = _format_local(utc[first], zone_text[first])
+    return pd.Series(text[inverse], index=times.index, dtype=object)
+
+
+def _format_local(utc: np.ndarray, zones: np.ndarray) -> np.ndarray:
+    """Per zone: one conversion to wall-clock time, NumPy's date formatting and one offset
+    text per distinct offset (pandas' strftime formats row by row in Python)."""
+    out = np.empty(len(utc), dtype=object)
+    for zone in np.unique(zones):
+        rows = zones == zone
         wall = pd.DatetimeIndex(pd.to_datetime(utc[rows], utc=True)).tz_convert(
             str(zone)).tz_localize(None).asi8
         minutes = (wall - utc[rows]) // (60 * 10**9)
