@@ -156,3 +156,54 @@ def test_large_plans_say_how_their_reasons_were_made(monkeypatch: pytest.MonkeyP
     notes = score_plan(plan, env.data, env.model).notes
     assert any("each choice's effect on the creator's typical planned post" in n
                for n in notes)
+
+
+def test_week_table_lookup_matches_moving_each_row_by_hand() -> None:
+    """Large plans' better slots: the best move per (creator, hour of week) looked up per
+    row equals computing each row's 49 moves from the creators' week tables directly."""
+    from recommender.recommend.score import SHIFT_HOURS, _table_best
+
+    rng = np.random.default_rng(4)
+    start = pd.Timestamp("2025-07-07T10:20", tz="UTC")
+    queries = pd.DataFrame({
+        "creator": rng.choice(["a", "b", "c"], 400),
+        "posted_at": start + pd.to_timedelta(rng.integers(-30, 400, 400), unit="h"),
+    })
+    first = queries.drop_duplicates("creator")
+    table = rng.normal(size=(len(first), 168))
+    best, gain = _table_best(queries, table.ravel())
+    for i, row in enumerate(queries.itertuples()):
+        c = first["creator"].tolist().index(row.creator)
+        hour = int((row.posted_at.floor("h") - first["posted_at"].iloc[c].floor("h"))
+                   / pd.Timedelta(hours=1)) % 168
+        gains = table[c, (hour + SHIFT_HOURS) % 168] - table[c, hour]
+        assert best[i] == np.argmax(gains) and gain[i] == pytest.approx(gains.max())
+
+
+def test_large_plans_scored_in_parts_match_one_pass(monkeypatch: pytest.MonkeyPatch,
+                                                    tmp_path: Path) -> None:
+    """Parts hold whole creators and are predicted in a background thread while the next is
+    featurised: every output column is the same as scoring the plan in one part."""
+    from recommender.recommend import score
+
+    env = trained()
+    creators = list(env.data.posts["creator"].unique()[:6]) + ["new_creator"]
+    day = env.synthetic.collected_at.floor("D") + pd.Timedelta(days=1)
+    rng = np.random.default_rng(5)
+    plan = tmp_path / "plan.csv"
+    pd.DataFrame({
+        "creator": rng.choice(creators, 300),
+        "planned_at": (day + pd.to_timedelta(rng.integers(0, 96, 300), unit="h")).strftime(
+            "%Y-%m-%dT%H:%M"),
+        "hashtags": rng.choice(["#fyp", "#recipe #food", ""], 300),
+        "duration_s": rng.integers(8, 90, 300),
+    }).to_csv(plan, index=False)
+    monkeypatch.setattr(score, "EXACT_MAX_ROWS", 0)
+    whole = score.score_plan(plan, env.data, env.model)
+    monkeypatch.setattr(score, "_part_rows", lambda data: 40)
+    parts = score.score_plan(plan, env.data, env.model)
+    assert whole.better_slot_method == parts.better_slot_method == "hour-of-week table"
+    assert len(score._creator_parts(whole.rows[whole.rows["error"] == ""], 40)) > 3
+    pd.testing.assert_frame_equal(parts.rows, whole.rows)
+    assert (whole.rows["better_slot"] != "").any()
+    assert whole.rows["predicted"].notna().all() and (whole.rows["reasons"] != "").any()

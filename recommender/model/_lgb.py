@@ -74,6 +74,14 @@ def load_booster(path: str | Path) -> Any:
     return NativeBooster(library, Path(path))
 
 
+def clone(booster: Any) -> Any:
+    """An independent copy of ``booster`` (its own LightGBM handle): concurrent predictions
+    on one handle are not documented as safe, so each thread predicts with its own."""
+    if isinstance(booster, NativeBooster):
+        return NativeBooster(booster._lib, None, booster.model_to_string().encode())
+    return lightgbm().Booster(model_str=booster.model_to_string())
+
+
 _LIB: ctypes.CDLL | None = None
 
 
@@ -114,13 +122,18 @@ def _c_stderr_silenced() -> Iterator[None]:
 class NativeBooster:
     """A LightGBM model loaded through the C API (see the module docstring)."""
 
-    def __init__(self, library: ctypes.CDLL, path: Path) -> None:
+    def __init__(self, library: ctypes.CDLL, path: Path | None, text: bytes = b"") -> None:
+        """From the model file ``path``, or (``path=None``) from the model ``text``."""
         self._lib = library
         self._handle = ctypes.c_void_p()
         iterations = ctypes.c_int()
         with _c_stderr_silenced():  # its "[LightGBM] [Fatal] ..." line; the message is raised
-            self._call("LGBM_BoosterCreateFromModelfile", str(path).encode(),
-                       ctypes.byref(iterations), ctypes.byref(self._handle))
+            if path is None:
+                self._call("LGBM_BoosterLoadModelFromString", ctypes.c_char_p(text),
+                           ctypes.byref(iterations), ctypes.byref(self._handle))
+            else:
+                self._call("LGBM_BoosterCreateFromModelfile", str(path).encode(),
+                           ctypes.byref(iterations), ctypes.byref(self._handle))
         count = ctypes.c_int()
         self._call("LGBM_BoosterGetNumFeature", self._handle, ctypes.byref(count))
         self._n_features = count.value
@@ -157,7 +170,9 @@ class NativeBooster:
                    out.ctypes.data_as(ctypes.POINTER(ctypes.c_double)))
         return out if importance_type == "gain" else out.astype(np.int32)
 
-    def predict(self, data: Any, pred_contrib: bool = False) -> np.ndarray:
+    def predict(self, data: Any, pred_contrib: bool = False, num_threads: int = 0
+                ) -> np.ndarray:
+        """As ``lightgbm.Booster.predict``; ``num_threads`` 0: OpenMP's default."""
         matrix = np.ascontiguousarray(np.asarray(data, dtype=np.float64))
         if matrix.ndim != 2 or matrix.shape[1] != self._n_features:
             raise BoosterError(f"the model expects {self._n_features} features, the data has "
@@ -172,9 +187,21 @@ class NativeBooster:
                        ctypes.c_int32(rows), ctypes.c_int32(self._n_features),
                        ctypes.c_int(1), ctypes.c_int(_PREDICT_CONTRIB if pred_contrib
                                                      else _PREDICT_NORMAL),
-                       ctypes.c_int(0), ctypes.c_int(-1), ctypes.c_char_p(b""),
+                       ctypes.c_int(0), ctypes.c_int(-1),
+                       ctypes.c_char_p(f"num_threads={num_threads}".encode()),
                        ctypes.byref(length), out.ctypes.data_as(ctypes.POINTER(ctypes.c_double)))
         return out.reshape(rows, width) if pred_contrib else out
+
+    def model_to_string(self) -> str:
+        size = ctypes.c_int64(1 << 20)
+        while True:
+            buffer = ctypes.create_string_buffer(size.value)
+            needed = ctypes.c_int64()
+            self._call("LGBM_BoosterSaveModelToString", self._handle, ctypes.c_int(0),
+                       ctypes.c_int(-1), ctypes.c_int(0), size, ctypes.byref(needed), buffer)
+            if needed.value <= size.value:
+                return buffer.value.decode()
+            size = needed
 
     def save_model(self, filename: str) -> None:
         self._call("LGBM_BoosterSaveModel", self._handle, ctypes.c_int(0), ctypes.c_int(-1),

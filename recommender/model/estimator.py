@@ -8,6 +8,7 @@ earlier posts gets the wider interval that such rows earned in calibration.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import asdict
 from typing import Any
 
@@ -173,13 +174,21 @@ class EngagementModel:
         return pd.DataFrame(rows)
 
     # -- predicting ------------------------------------------------------------------------
-    def predict_table(self, table: pd.DataFrame) -> np.ndarray:
-        return self._offset(table) + self.tree_part(table)
+    def predict_table(self, table: pd.DataFrame, n_threads: int = 0) -> np.ndarray:
+        return self._offset(table) + self.tree_part(table, n_threads)
 
-    def tree_part(self, table: pd.DataFrame) -> np.ndarray:
+    def tree_part(self, table: pd.DataFrame, n_threads: int = 0) -> np.ndarray:
         """The trees' part of the log prediction: all of it but the creator's offset (what
-        the features decide; ``table`` needs ``feature_names_`` only)."""
-        return self.booster_.predict(self._matrix(table))
+        the features decide; ``table`` needs ``feature_names_`` only). ``n_threads`` 0:
+        LightGBM's default (every core)."""
+        return self.booster_.predict(self._matrix(table), num_threads=n_threads)
+
+    def with_own_booster(self) -> EngagementModel:
+        """The same fitted model with its own LightGBM handle, for predicting in another
+        thread (concurrent predictions on one handle are not documented as safe)."""
+        twin = copy.copy(self)
+        twin.booster_ = _lgb.clone(self.booster_)
+        return twin
 
     def interval_table(self, table: pd.DataFrame, pred: np.ndarray
                        ) -> tuple[np.ndarray, np.ndarray]:
@@ -194,8 +203,8 @@ class EngagementModel:
         table = featurize(data, queries, self.config)
         return self.predict_features(table)
 
-    def predict_features(self, table: pd.DataFrame) -> pd.DataFrame:
-        pred = self.predict_table(table)
+    def predict_features(self, table: pd.DataFrame, n_threads: int = 0) -> pd.DataFrame:
+        pred = self.predict_table(table, n_threads)
         low, high = self.interval_table(table, pred)
         baseline = self._offset(table)
         out = pd.DataFrame(

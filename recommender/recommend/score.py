@@ -32,6 +32,7 @@ from recommender.recommend.scoring import score_batch, to_count
 from recommender.store import StoreData, timezone_lookup
 
 EXACT_MAX_ROWS = 2_000
+PART_ROWS = 100_000  # large plans are scored in parts of about this many rows
 SHIFT_HOURS = np.arange(-24, 25)
 BETTER_MARGIN_PCT = 5.0
 OUTPUT_COLUMNS = ["predicted", "low", "high", "lift_pct", "rank", "reasons", "better_slot",
@@ -73,15 +74,16 @@ def score_plan(plan: str | Path, data: StoreData, model: Any) -> ScoreResult:
     frame = plan_io.read_plan(plan)
     queries, rejected = _validate(frame, data, str(plan))
     good = queries["ok"].to_numpy()
-    out = frame.copy()
-    for column in OUTPUT_COLUMNS:
-        out[column] = np.nan if column in ("predicted", "low", "high", "lift_pct",
-                                           "better_slot_gain_pct", "rank") else ""
-    out["creator_known"] = queries["known"].to_numpy()
-    out["error"] = queries["error"].to_numpy()
+    columns = _empty_columns(len(frame))
     method = "none"
     if good.any():
-        method = _score_into(out, queries[good], data, model)
+        method = _score_into(columns, queries[good], data, model)
+    columns["creator_known"] = queries["known"].to_numpy()
+    columns["error"] = queries["error"].to_numpy()
+    out = frame.copy()  # read_plan numbers the rows 0..n-1: plan row i is at i
+    for column in OUTPUT_COLUMNS:
+        out[column] = columns[column]
+    out["rank"] = out["rank"].astype("Int64")
     target = str(getattr(model, "target", "weighted"))
     result = ScoreResult(
         path=str(plan), rows=out, rejected=rejected, model=_name(model),
@@ -142,31 +144,69 @@ def _sound_ids(posts: pd.DataFrame) -> dict[str, str]:
     return dict(zip(top["sound_name"].astype(str), top["sound_id"].astype(str)))
 
 
-def _score_into(out: pd.DataFrame, queries: pd.DataFrame, data: StoreData, model: Any) -> str:
+def _empty_columns(n: int) -> dict[str, np.ndarray]:
+    """The scored output columns for ``n`` plan rows, before scoring (plan row i at i)."""
+    numbers = ("predicted", "low", "high", "lift_pct", "rank", "better_slot_gain_pct")
+    columns = {c: np.full(n, np.nan) for c in numbers}
+    columns.update({c: np.full(n, "", dtype=object) for c in ("reasons", "better_slot")})
+    return columns
+
+
+def _score_into(columns: dict[str, np.ndarray], queries: pd.DataFrame, data: StoreData,
+                model: Any) -> str:
+    if len(queries) <= EXACT_MAX_ROWS:
+        batch = pd.concat([queries[QUERY_COLUMNS], _shifted(queries)[QUERY_COLUMNS]],
+                          ignore_index=True)
+        _fill(columns, queries, score_batch(model, batch, data), exact=True)
+        return "exact"
+    # Creators never share a part: ranks, typical posts and week tables are per creator.
+    parts = _creator_parts(queries, _part_rows(data))
+    batches = (pd.concat([part[QUERY_COLUMNS], _week_probe(part)[QUERY_COLUMNS]],
+                         ignore_index=True) for part in parts)
+    for part, scored in zip(parts, scoring.score_batches(model, batches, data)):
+        _fill(columns, part, scored, exact=False)
+    return "hour-of-week table"
+
+
+def _part_rows(data: StoreData) -> int:
+    """Each part repeats the store-wide feature work, so a part is never smaller than the
+    store (that work then stays a fraction of the part's own)."""
+    return max(PART_ROWS, len(data.posts))
+
+
+def _creator_parts(queries: pd.DataFrame, rows: int) -> list[pd.DataFrame]:
+    """``queries`` cut into parts of about ``rows`` rows, each holding whole creators."""
+    codes, _ = pd.factorize(queries["creator"])
+    counts = np.bincount(codes)
+    part = ((np.cumsum(counts) - counts) // rows)[codes]
+    order = np.argsort(part, kind="stable")  # one reordering, then slices
+    ordered = queries.iloc[order]
+    bounds = np.flatnonzero(np.diff(part[order])) + 1
+    return [ordered.iloc[lo:hi] for lo, hi in zip(np.r_[0, bounds], np.r_[bounds, len(order)])]
+
+
+def _fill(columns: dict[str, np.ndarray], queries: pd.DataFrame, scored: scoring.Scored,
+          exact: bool) -> None:
+    """Write the scores of ``queries`` (whole creators; ``scored`` holds them first, then
+    their better-slot probes) at their plan rows (the queries' index) of ``columns``."""
     n = len(queries)
-    exact = n <= EXACT_MAX_ROWS
-    extra = _shifted(queries) if exact else _week_probe(queries)
-    batch = pd.concat([queries[QUERY_COLUMNS], extra[QUERY_COLUMNS]], ignore_index=True)
-    scored = score_batch(model, batch, data)
     pred = scored.pred.iloc[:n]
-    where = queries.index.to_numpy()
-    out.loc[where, "predicted"] = to_count(pred["predicted"])
-    out.loc[where, "low"] = to_count(pred["low"])
-    out.loc[where, "high"] = to_count(pred["high"])
-    out.loc[where, "lift_pct"] = np.round(lift_to_percent(pred["lift"].to_numpy()), 1)
-    ranks = pd.Series(pred["predicted"].to_numpy(), index=where).groupby(
-        queries["creator"].to_numpy()).rank(ascending=False, method="first")
-    out.loc[where, "rank"] = ranks.to_numpy()
-    out.loc[where, "reasons"] = top_reasons(scored.groups_for(slice(0, n)))
+    at = queries.index.to_numpy()
+    predicted = pred["predicted"].to_numpy()
+    columns["predicted"][at] = to_count(predicted)
+    columns["low"][at] = to_count(pred["low"])
+    columns["high"][at] = to_count(pred["high"])
+    columns["lift_pct"][at] = np.round(lift_to_percent(pred["lift"].to_numpy()), 1)
+    columns["rank"][at] = pd.Series(predicted).groupby(queries["creator"].to_numpy()).rank(
+        ascending=False, method="first").to_numpy()
+    columns["reasons"][at] = top_reasons(scored.groups_for(slice(0, n)))
     extra_pred = scored.pred["predicted"].to_numpy()[n:]
     if exact:
-        gain = extra_pred.reshape(n, len(SHIFT_HOURS)) - pred["predicted"].to_numpy()[:, None]
+        gain = extra_pred.reshape(n, len(SHIFT_HOURS)) - predicted[:, None]
         best = np.argmax(gain, axis=1)
-        _better(out, queries, best, gain[np.arange(n), best])
+        _better(columns, queries, best, gain[np.arange(n), best])
     else:
-        _better(out, queries, *_table_best(queries, extra, extra_pred))
-    out["rank"] = out["rank"].astype("Int64")
-    return "exact" if exact else "hour-of-week table"
+        _better(columns, queries, *_table_best(queries, extra_pred))
 
 
 def _shifted(queries: pd.DataFrame) -> pd.DataFrame:
@@ -186,12 +226,12 @@ def _week_probe(queries: pd.DataFrame) -> pd.DataFrame:
     return probe
 
 
-def _table_best(queries: pd.DataFrame, probe: pd.DataFrame, probe_pred: np.ndarray
+def _table_best(queries: pd.DataFrame, probe_pred: np.ndarray
                 ) -> tuple[np.ndarray, np.ndarray]:
     """Each row's best move (index into SHIFT_HOURS) and its gain (log), from the
-    creators' week tables. The gain of a move depends only on (creator, the row's hour
-    in that creator's table), so the best move is found once per creator and hour of the
-    week (168 per creator) and looked up per row."""
+    creators' week tables (the predictions of ``_week_probe(queries)``). The gain of a
+    move depends only on (creator, the row's hour in that creator's table), so the best
+    move is found once per creator and hour of the week and looked up per row."""
     table = probe_pred.reshape(-1, 168)  # one row per creator, hour offsets from its start
     moves = (np.arange(168)[:, None] + SHIFT_HOURS) % 168
     best_move = np.empty(table.shape, dtype=np.int64)
@@ -203,23 +243,23 @@ def _table_best(queries: pd.DataFrame, probe: pd.DataFrame, probe_pred: np.ndarr
         best_move[lo:lo + step] = np.argmax(gains, axis=2)
         best_gain[lo:lo + step] = np.take_along_axis(
             gains, best_move[lo:lo + step, :, None], axis=2)[:, :, 0]
-    codes = pd.Index(probe["creator"].iloc[::168]).get_indexer(queries["creator"])
-    start = to_ns(probe["posted_at"].iloc[::168])[codes]
+    first = queries.drop_duplicates("creator")  # the week tables' creators and starts
+    codes = pd.Index(first["creator"]).get_indexer(queries["creator"])
+    start = to_ns(first["posted_at"].dt.floor("h"))[codes]
     hour = ((to_ns(queries["posted_at"].dt.floor("h")) - start) // NS_PER_HOUR) % 168
     return best_move[codes, hour], best_gain[codes, hour]
 
 
-def _better(out: pd.DataFrame, queries: pd.DataFrame, best: np.ndarray, gain: np.ndarray
-            ) -> None:
+def _better(columns: dict[str, np.ndarray], queries: pd.DataFrame, best: np.ndarray,
+            gain: np.ndarray) -> None:
     """Fill better_slot where moving a row by SHIFT_HOURS[best] gains BETTER_MARGIN_PCT."""
     pct = np.asarray(lift_to_percent(np.asarray(gain, dtype="float64")))
     shift = SHIFT_HOURS[best]
     found = (pct >= BETTER_MARGIN_PCT) & (shift != 0)
     when = queries["posted_at"] + pd.to_timedelta(shift, unit="h")
-    local = _local_iso(when[found], queries["zone"][found])
-    where = queries.index.to_numpy()
-    out.loc[where[found], "better_slot"] = local.to_numpy()
-    out.loc[where[found], "better_slot_gain_pct"] = np.round(pct[found], 1)
+    at = queries.index.to_numpy()[found]
+    columns["better_slot"][at] = _local_iso(when[found], queries["zone"][found]).to_numpy()
+    columns["better_slot_gain_pct"][at] = np.round(pct[found], 1)
 
 
 def _local_iso(times: pd.Series, zones: pd.Series) -> pd.Series:

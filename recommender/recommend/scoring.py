@@ -6,8 +6,9 @@ is fixed here once.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,9 @@ from recommender.errors import ModelError
 from recommender.recommend.candidates import QUERY_COLUMNS
 from recommender.recommend.explain import ACTIONABLE, GROUPS, feature_group, group_contributions
 from recommender.store import StoreData
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 SHAP_MAX_ROWS = 20_000  # above this, group effects on the creator's typical post
 
@@ -70,14 +74,56 @@ class Scored:
 
 def score_batch(model: Any, queries: pd.DataFrame, data: StoreData) -> Scored:
     """Score ``queries`` (QUERY_COLUMNS, extra columns ignored) in one batch."""
+    frame, table = _features(model, queries, data)
+    try:
+        pred = model.predict_features(table)
+    except (KeyError, ValueError) as exc:
+        raise _model_error(exc) from exc
+    return _scored(model, frame, table, pred)
+
+
+def score_batches(model: Any, batches: Iterable[pd.DataFrame], data: StoreData
+                  ) -> Iterator[Scored]:
+    """``score_batch`` for each of ``batches``, in order, with the two cores both busy:
+    while one batch is predicted in a background thread (one LightGBM thread, its own
+    handle; LightGBM releases the GIL), the next is featurised here and the caller works on
+    the one before. On 2 cores this hides most of the prediction of a large plan."""
+    from concurrent.futures import ThreadPoolExecutor  # only large plans pay its import
+
+    worker = model.with_own_booster()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="predict") as pool:
+        pending: tuple[pd.DataFrame, pd.DataFrame, Future] | None = None
+        for queries in batches:
+            frame, table = _features(model, queries, data)
+            future = pool.submit(worker.predict_features, table, 1)
+            if pending is not None:
+                yield _collect(model, *pending)
+            pending = (frame, table, future)
+        if pending is not None:
+            yield _collect(model, *pending)
+
+
+def _features(model: Any, queries: pd.DataFrame, data: StoreData
+              ) -> tuple[pd.DataFrame, pd.DataFrame]:
     from recommender.features import featurize
 
     frame = queries[QUERY_COLUMNS].reset_index(drop=True)
     try:
-        table = featurize(data, frame, model.config).reset_index(drop=True)
-        pred = model.predict_features(table)
+        return frame, featurize(data, frame, model.config).reset_index(drop=True)
     except (KeyError, ValueError) as exc:
         raise _model_error(exc) from exc
+
+
+def _collect(model: Any, frame: pd.DataFrame, table: pd.DataFrame, future: Future) -> Scored:
+    try:
+        pred = future.result()
+    except (KeyError, ValueError) as exc:
+        raise _model_error(exc) from exc
+    return _scored(model, frame, table, pred)
+
+
+def _scored(model: Any, frame: pd.DataFrame, table: pd.DataFrame, pred: pd.DataFrame
+            ) -> Scored:
     return Scored(pred=pred.reset_index(drop=True), table=table, model=model,
                   creator=frame["creator"].astype(str).to_numpy())
 
@@ -87,7 +133,7 @@ def _typical_post_groups(model: Any, table: pd.DataFrame, creator: np.ndarray,
     matrix = table[model.feature_names_].astype("float64").reset_index(drop=True)
     codes, _ = pd.factorize(creator)
     typical = matrix.groupby(codes).median()  # index: creator code
-    usual = model.tree_part(typical)
+    usual = model.tree_part(typical, 1)  # small: one thread (another may be predicting)
     out = pd.DataFrame(0.0, index=table.index, columns=list(GROUPS))
     for group in ACTIONABLE:
         columns = [c for c in matrix.columns if feature_group(str(c)) == group]
@@ -99,7 +145,7 @@ def _typical_post_groups(model: Any, table: pd.DataFrame, creator: np.ndarray,
         owner = codes[first]
         variant = typical.loc[owner].reset_index(drop=True)
         variant[columns] = matrix[columns].iloc[first].to_numpy()
-        effect = model.tree_part(variant) - usual[owner]
+        effect = model.tree_part(variant, 1) - usual[owner]
         out[group] = effect[combo]
     out["history"] = full - out[list(ACTIONABLE)].sum(axis=1).to_numpy()
     return out
