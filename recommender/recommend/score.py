@@ -1,4 +1,4 @@
-"""``score_plan``: score an agency's content plan, row by row, in one vectorised batch.
+"""``score_plan``: score an agency's content plan, row by row, vectorised.
 
 Every good row gets predicted engagement with its interval, lift vs the creator's baseline,
 rank within the creator, its top reasons and a better slot within +/- 24 h where one beats
@@ -12,6 +12,10 @@ Better slot, two ways:
   difference of that hour-of-week table. This assumes the timing effect does not depend on
   the row's content (true of an additive model, approximately of LightGBM) and ignores the
   few hours a trend ages within a day.
+
+Large plans are scored in parts of whole creators (``scoring.score_batches``): each part is
+predicted in a background thread while the next one is featurised, which keeps both cores
+of a small machine busy; the results do not depend on how the plan is cut.
 """
 
 from __future__ import annotations
