@@ -114,3 +114,20 @@ def test_planted_best_hour_ranks_in_the_models_top_three() -> None:
     # creator-hour). At least three times chance: 4+ hits of 9 happen by chance with
     # probability ~2%, so this fails for a model that ignores the hour.
     assert np.mean(hits) >= 3 * 3 / 24, hits
+
+
+def test_a_twin_with_its_own_booster_predicts_the_same(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Plan scoring predicts in a background thread with a twin of the model (its own
+    LightGBM handle): fitted in-process or loaded from disk, the twin predicts identically,
+    with one thread or the default."""
+    from recommender.model.artifact import load_model, save_model
+
+    model, data = fitted()
+    table = preprocess(data, model.config, model.target).tail(200)
+    save_model(model, tmp_path / "m")
+    for original in (model, load_model(tmp_path / "m")):
+        twin = original.with_own_booster()
+        assert twin.booster_ is not original.booster_
+        expected = original.predict_table(table)
+        np.testing.assert_array_equal(twin.predict_table(table, n_threads=1), expected)
+        np.testing.assert_array_equal(twin.predict_table(table), expected)
