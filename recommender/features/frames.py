@@ -13,6 +13,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from recommender.distinct import first_positions
 from recommender.features.config import BROAD_HASHTAGS, FeatureConfig
 from recommender.features.context import (
     Context,
@@ -103,9 +104,8 @@ def _shared_tag_lists(values: np.ndarray) -> np.ndarray:
     (read-only). Candidate grids and plans repeat a few tag sets many times, often as the
     very same object, so values are first grouped by identity (cheap for a million rows)."""
     ids = np.fromiter(map(id, values), dtype=np.uint64, count=len(values))
-    codes, distinct_ids = pd.factorize(ids)
-    first = np.empty(len(distinct_ids), dtype=np.int64)
-    first[codes[::-1]] = np.arange(len(codes))[::-1]
+    codes, _ = pd.factorize(ids)
+    first = first_positions(codes)
     by_value: dict[object, list[str]] = {}
     parsed = np.empty(len(first), dtype="object")
     for i, value in enumerate(values[first]):

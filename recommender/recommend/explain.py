@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from recommender.distinct import first_positions
 from recommender.engagement import lift_to_percent
 
 ACTIONABLE = ("timing", "sound", "hashtags", "duration", "caption", "cadence")
@@ -121,8 +122,7 @@ def top_reasons(groups: pd.DataFrame, reference: np.ndarray | None = None, k: in
     # Rows repeat (groups, percents) combinations: each distinct one is worded once.
     keys = pd.DataFrame(np.concatenate([order, percents], axis=1))
     combo = keys.groupby(list(keys.columns), sort=False).ngroup().to_numpy()
-    first = np.empty(combo.max(initial=-1) + 1, dtype=np.int64)
-    first[combo[::-1]] = np.arange(len(combo))[::-1]
+    first = first_positions(combo)
     return _reason_text(order[first], percents[first])[combo].tolist()
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from recommender.distinct import first_positions, pair_codes
 from recommender.errors import InputError
 
 REQUIRED = ("creator", "planned_at")
@@ -105,14 +106,12 @@ def parse_hashtags(values: pd.Series) -> list[list[str]]:
 def parse_planned(values: pd.Series, zones: pd.Series) -> pd.Series:
     """ISO 8601 times to UTC. Times without an offset are the creator's local time.
     Plans repeat (time, zone) pairs: each distinct pair is parsed once."""
-    value_code, _ = pd.factorize(values)
-    zone_code, zone_names = pd.factorize(zones)
-    pair = value_code.astype(np.int64) * max(len(zone_names), 1) + zone_code
-    _, first, inverse = np.unique(pair, return_index=True, return_inverse=True)
+    pair = pair_codes(values, zones)
+    first = first_positions(pair)
     distinct = _parse_planned(values.iloc[first].reset_index(drop=True),
                               zones.iloc[first].reset_index(drop=True))
     utc = distinct.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
-    return pd.Series(pd.DatetimeIndex(utc[inverse]).tz_localize("UTC"), index=values.index)
+    return pd.Series(pd.DatetimeIndex(utc[pair]).tz_localize("UTC"), index=values.index)
 
 
 def _parse_planned(values: pd.Series, zones: pd.Series) -> pd.Series:
@@ -169,7 +168,7 @@ def write_plan(frame: pd.DataFrame, path: str | Path) -> None:
 
 def to_number(values: pd.Series) -> pd.Series:
     """Text to float64 (NaN for '' and non-numbers), each distinct text converted once."""
-    codes, distinct = pd.factorize(values)
+    codes, distinct = pd.factorize(values, use_na_sentinel=False)
     numbers = pd.to_numeric(pd.Series(distinct, dtype="string").replace("", pd.NA),
                             errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-    return pd.Series(np.append(numbers, np.nan)[codes], index=values.index)
+    return pd.Series(numbers[codes], index=values.index)

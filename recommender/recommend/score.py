@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from recommender.distinct import first_positions, map_distinct, pair_codes
 from recommender.engagement import TARGETS, lift_to_percent
 from recommender.features.context import NS_PER_HOUR, to_ns
 from recommender.recommend import plan_io, scoring
@@ -100,7 +101,7 @@ def score_plan(plan: str | Path, data: StoreData, model: Any) -> ScoreResult:
 def _validate(frame: pd.DataFrame, data: StoreData, path: str
               ) -> tuple[pd.DataFrame, pd.DataFrame]:
     creator = plan_io.text(frame, "creator")
-    zones = creator.map(timezone_lookup(data.creators)).fillna("UTC").astype(str)
+    zones = map_distinct(creator, timezone_lookup(data.creators)).fillna("UTC").astype(str)
     planned = plan_io.parse_planned(plan_io.text(frame, "planned_at"), zones)
     raw_duration = plan_io.text(frame, "duration_s")
     duration = plan_io.to_number(raw_duration)
@@ -128,7 +129,7 @@ def _validate(frame: pd.DataFrame, data: StoreData, path: str
     queries = pd.DataFrame({
         "creator": creator, "posted_at": planned, "caption": plan_io.text(frame, "caption"),
         "hashtags": plan_io.parse_hashtags(plan_io.text(frame, "hashtags")),
-        "sound_id": sound.map(ids).where(~original),
+        "sound_id": map_distinct(sound, ids).where(~original),
         "sound_name": sound.where(~original, "original sound"),
         "sound_is_original": original, "duration_s": duration.astype("float64"),
         "zone": zones, "ok": (error == "").to_numpy(),
@@ -271,12 +272,10 @@ def _local_iso(times: pd.Series, zones: pd.Series) -> pd.Series:
     (time, zone) pairs, so each distinct pair is formatted once and the texts are shared."""
     utc = to_ns(times)
     zone_text = zones.astype(str).to_numpy()
-    time_code, _ = pd.factorize(utc)
-    zone_code, zone_names = pd.factorize(zone_text)
-    pair = time_code.astype(np.int64) * max(len(zone_names), 1) + zone_code
-    _, first, inverse = np.unique(pair, return_index=True, return_inverse=True)
-    text = _format_local(utc[first], zone_text[first])
-    return pd.Series(text[inverse], index=times.index, dtype=object)
+    pair = pair_codes(utc, zone_text)
+    first = first_positions(pair)
+    return pd.Series(_format_local(utc[first], zone_text[first])[pair], index=times.index,
+                     dtype=object)
 
 
 def _format_local(utc: np.ndarray, zones: np.ndarray) -> np.ndarray:
