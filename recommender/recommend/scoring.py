@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from recommender.distinct import first_positions
 from recommender.errors import ModelError
 from recommender.recommend.candidates import QUERY_COLUMNS
 from recommender.recommend.explain import ACTIONABLE, GROUPS, feature_group, group_contributions
@@ -40,7 +41,7 @@ class Scored:
 
         Up to SHAP_MAX_ROWS rows: LightGBM's exact per-feature contributions (SHAP), summed
         per group. SHAP costs ~100x a prediction (a 100k-row plan took minutes), and even
-        one extra prediction pass per group is ~15 s per million rows on 2 cores, so larger
+        one extra prediction pass per group is ~5 s per million rows on 2 cores, so larger
         batches get each actionable group's effect on the creator's typical post (per-feature
         medians of their rows): that post with this row's choices for the group, minus
         that post. It depends only on (creator, the group's feature values), so it is
@@ -141,7 +142,7 @@ def _typical_post_groups(model: Any, table: pd.DataFrame, creator: np.ndarray,
             continue
         keys = matrix[columns].assign(_creator=codes)
         combo = keys.groupby(list(keys.columns), sort=False, dropna=False).ngroup().to_numpy()
-        first = np.flatnonzero(combo > np.r_[-1, np.maximum.accumulate(combo)[:-1]])
+        first = first_positions(combo)
         owner = codes[first]
         variant = typical.loc[owner].reset_index(drop=True)
         variant[columns] = matrix[columns].iloc[first].to_numpy()
