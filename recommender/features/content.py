@@ -27,20 +27,29 @@ def names(config: FeatureConfig) -> list[str]:
 
 def compute(ctx: Context) -> dict[str, np.ndarray]:
     q = ctx.queries
-    caption = q["caption"].astype(pd.StringDtype("pyarrow"))
+    return {
+        "duration_s": q["duration_s"].to_numpy(dtype="float64", na_value=np.nan),
+        **_caption_features(q["caption"]),
+        "sound_is_original": q["sound_is_original"].to_numpy(dtype="float64", na_value=np.nan),
+    }
+
+
+def _caption_features(captions: pd.Series) -> dict[str, np.ndarray]:
+    """Worked out once per distinct caption (plans and candidate grids repeat drafts)."""
+    codes, distinct = pd.factorize(captions.astype(pd.StringDtype("pyarrow")),
+                                   use_na_sentinel=False)
+    caption = pd.Series(distinct, dtype=pd.StringDtype("pyarrow"))
     missing = caption.isna().to_numpy()
 
     def masked(values: pd.Series) -> np.ndarray:
         out = values.astype("float64").to_numpy(na_value=np.nan, copy=True)
         out[missing] = np.nan
-        return out
+        return out[codes]
 
     text = caption.fillna("")
     return {
-        "duration_s": q["duration_s"].to_numpy(dtype="float64", na_value=np.nan),
         "caption_length": masked(text.str.len()),
         "caption_has_question": masked(text.str.contains(_QUESTION)),
         "caption_has_cta": masked(text.str.contains(_CTA)),
         "caption_mentions": masked(text.str.count(_MENTION)),
-        "sound_is_original": q["sound_is_original"].to_numpy(dtype="float64", na_value=np.nan),
     }

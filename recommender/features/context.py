@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from recommender.distinct import first_positions
 from recommender.engagement import log_engagement
 from recommender.features.config import FeatureConfig
 from recommender.store import StoreData
@@ -227,6 +228,24 @@ def explode_tags(hashtags: pd.Series) -> tuple[np.ndarray, list[str]]:
     lengths = np.fromiter(map(len, lists), dtype="int64", count=len(lists))
     rows = np.repeat(np.arange(len(lists)), lengths)
     return rows, list(itertools.chain.from_iterable(lists))
+
+
+def explode_shared_tags(hashtags: pd.Series) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """``explode_tags`` for a column whose rows share list objects (plans and candidate
+    grids repeat a few tag sets, parsed once): each distinct object is exploded once.
+    Returns the row positions, each occurrence's index into ``tags`` and ``tags``, the
+    exploded distinct objects."""
+    values = hashtags.to_numpy(dtype="object")
+    ids = np.fromiter(map(id, values), dtype=np.uint64, count=len(values))
+    objects, _ = pd.factorize(ids)  # all alive at once, so equal ids are the same object
+    first = first_positions(objects)
+    object_rows, tags = explode_tags(pd.Series(values[first], dtype="object"))
+    object_lengths = np.bincount(object_rows, minlength=len(first))
+    lengths = object_lengths[objects]
+    rows = np.repeat(np.arange(len(values)), lengths)
+    within = np.arange(len(rows)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    starts = (np.cumsum(object_lengths) - object_lengths)[objects]
+    return rows, starts[rows] + within, tags
 
 
 def aggregate_rows(rows: np.ndarray, values: np.ndarray, n: int, how: str) -> np.ndarray:

@@ -13,11 +13,12 @@ import re
 import numpy as np
 import pandas as pd
 
-from recommender.distinct import first_positions
+from recommender.distinct import first_positions, pair_codes
 from recommender.features.config import BROAD_HASHTAGS, FeatureConfig
 from recommender.features.context import (
     Context,
     Tags,
+    explode_shared_tags,
     explode_tags,
     floats,
     history_outcome,
@@ -168,12 +169,13 @@ def _tag_codes(posts: pd.DataFrame, rows: pd.DataFrame, trends: pd.DataFrame,
                same: bool) -> dict:
     """One tag vocabulary over posts, queries and hashtag trend lists."""
     p_row, p_tags = explode_tags(posts["hashtags"])
-    q_row, q_tags = (p_row, []) if same else explode_tags(rows["hashtags"])
+    q_row, q_at, q_tags = ((p_row, None, []) if same
+                           else explode_shared_tags(rows["hashtags"]))
     names = trends["name"].astype("string").fillna("").str.strip().str.lstrip("#").str.lower()
     values = np.array(p_tags + q_tags + names.tolist(), dtype="object")
     codes, vocab = pd.factorize(values)
     p_code = codes[: len(p_tags)]
-    q_code = p_code if same else codes[len(p_tags): len(p_tags) + len(q_tags)]
+    q_code = p_code if same else codes[len(p_tags): len(p_tags) + len(q_tags)][q_at]
     vocab = np.asarray(vocab, dtype="object")
     return {
         "posts": Tags(p_row, p_code), "rows": Tags(q_row, q_code),
@@ -195,8 +197,7 @@ def _sound_codes(posts: pd.DataFrame, rows: pd.DataFrame, trends: pd.DataFrame,
     asked = trends.loc[is_sound, "entity_id"] if same else pd.concat(
         [trends.loc[is_sound, "entity_id"], rows["sound_id"]])
     id_map = _id_to_key(posts, p_keys, asked)
-    q_keys = p_keys if same else _sound_keys(rows["sound_id"], rows["sound_name"],
-                                             rows["sound_is_original"], id_map)
+    q_keys = p_keys if same else _distinct_sound_keys(rows, id_map)
     t_keys = _sound_keys(trends["entity_id"].where(is_sound), trends["name"].where(is_sound),
                          np.zeros(len(trends)), id_map)
     codes, vocab = pd.factorize(np.concatenate([p_keys, q_keys, t_keys]))
@@ -219,6 +220,17 @@ def _id_to_key(posts: pd.DataFrame, keys: np.ndarray, asked: pd.Series) -> dict[
     top = pairs.groupby(["id", "key"]).size().sort_values(kind="stable").groupby(
         level="id").tail(1)
     return dict(top.index.tolist())
+
+
+def _distinct_sound_keys(rows: pd.DataFrame, id_map: dict[str, str]) -> np.ndarray:
+    """``_sound_keys`` of queries, worked out once per distinct (id, name, original)
+    (plans and candidate grids repeat a few sounds)."""
+    ids, names = rows["sound_id"], rows["sound_name"]
+    original = rows["sound_is_original"].to_numpy()
+    codes = pair_codes(pair_codes(ids, names), original)
+    first = first_positions(codes)
+    keys = _sound_keys(ids.iloc[first], names.iloc[first], original[first], id_map)
+    return keys[codes]
 
 
 def _sound_keys(ids: pd.Series, names: pd.Series, original: np.ndarray,

@@ -79,13 +79,13 @@ def featurize(data: StoreData, queries: pd.DataFrame,
     if queries["posted_at"].isna().any():
         raise InputError("featurize: every query needs a posted_at time")
     ctx = build_context(data, queries, config)
-    table = _table(ctx, np.full(len(queries), float(config.horizon_days)))
-    table = table.drop(columns=["creator", "posted_at"])
+    table = _table(ctx, np.full(len(queries), float(config.horizon_days)), keys=False)
     table.index = queries.index
     return table
 
 
-def _table(ctx: Context, age_days: np.ndarray) -> pd.DataFrame:
+def _table(ctx: Context, age_days: np.ndarray, keys: bool = True) -> pd.DataFrame:
+    """Feature columns (+ ``baseline``), led by ``creator, posted_at`` if ``keys``."""
     q = ctx.queries
     values: dict[str, np.ndarray] = {}
     for family in (timing, content, hashtags, trends, history):
@@ -93,12 +93,10 @@ def _table(ctx: Context, age_days: np.ndarray) -> pd.DataFrame:
     values.update(slots.compute(ctx, values["local_hour"], values["local_weekday"]))
     values.update(activity.compute(ctx, values["local_hour"]))
     values["age_days"] = np.asarray(age_days, dtype="float64")
-    columns = {
-        "creator": q["creator"].to_numpy(),
-        "posted_at": pd.to_datetime(q["t"].to_numpy(), utc=True),
-    }
-    columns.update({name: values[name] for name in feature_names(ctx.config)})
+    columns = {name: values[name] for name in feature_names(ctx.config)}
     columns["baseline"] = values[history.baseline_name(ctx.config)]
     table = pd.DataFrame(columns)
-    table["creator"] = table["creator"].astype("string")
+    if keys:
+        table.insert(0, "creator", q["creator"].astype("string").array)
+        table.insert(1, "posted_at", pd.to_datetime(q["t"].to_numpy(), utc=True))
     return table
