@@ -180,11 +180,16 @@ def test_week_table_lookup_matches_moving_each_row_by_hand() -> None:
         assert best[i] == np.argmax(gains) and gain[i] == pytest.approx(gains.max())
 
 
+@pytest.mark.parametrize("shap_max_rows", [20_000, 100])
 def test_large_plans_scored_in_parts_match_one_pass(monkeypatch: pytest.MonkeyPatch,
-                                                    tmp_path: Path) -> None:
+                                                    tmp_path: Path, shap_max_rows: int) -> None:
     """Parts hold whole creators and are predicted in a background thread while the next is
-    featurised: every output column is the same as scoring the plan in one part."""
-    from recommender.recommend import score
+    featurised: every output column is the same as scoring the plan in one part, with
+    exact (SHAP) reasons and with typical-post reasons (plans over SHAP_MAX_ROWS rows,
+    whose parts may each be smaller)."""
+    from recommender.recommend import score, scoring
+
+    monkeypatch.setattr(scoring, "SHAP_MAX_ROWS", shap_max_rows)
 
     env = trained()
     creators = list(env.data.posts["creator"].unique()[:6]) + ["new_creator"]

@@ -128,7 +128,7 @@ def test_neutralise_prefixes_formulas_but_not_numbers() -> None:
 def test_hashtags_and_local_times_in_plans() -> None:
     tags = plan_io.parse_hashtags(pd.Series(["#BookTok #fyp", "a,b", "['x', 'y']", ""],
                                             dtype="string"))
-    assert tags == [["booktok", "fyp"], ["a", "b"], ["x", "y"], []]
+    assert tags.tolist() == [["booktok", "fyp"], ["a", "b"], ["x", "y"], []]
     times = plan_io.parse_planned(
         pd.Series(["2025-07-08T19:00", "2025-07-08T19:00+02:00", "later"], dtype="string"),
         pd.Series(["Asia/Tokyo", "Asia/Tokyo", "UTC"]))

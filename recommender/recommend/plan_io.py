@@ -25,7 +25,7 @@ OPTIONAL = ("caption", "hashtags", "sound", "duration_s")
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".json": "json",
            ".jsonl": "json"}
 # A cell starting with one of these is a formula to Excel / LibreOffice / Sheets.
-FORMULA_START = r"^[=+\-@\t\r]"
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _OFFSET = r"(?:[zZ]|[+-]\d\d:?\d\d)$"
 
 
@@ -93,14 +93,17 @@ def text(frame: pd.DataFrame, column: str) -> pd.Series:
     return values.astype("string").fillna("").str.strip()
 
 
-def parse_hashtags(values: pd.Series) -> list[list[str]]:
-    """'#booktok #fyp', 'booktok,fyp', "['booktok', 'fyp']" -> ['booktok', 'fyp']."""
-    codes, distinct = pd.factorize(values)  # plans repeat tag strings: parse each once
+def parse_hashtags(values: pd.Series) -> np.ndarray:
+    """'#booktok #fyp', 'booktok,fyp', "['booktok', 'fyp']" -> ['booktok', 'fyp'], as an
+    object array of lists. Plans repeat tag strings: each distinct one is parsed once and
+    its rows share that list (read-only)."""
+    codes, distinct = pd.factorize(values)
     cleaned = pd.Series(distinct, dtype="string").str.lower().str.replace(
         r"[#\[\]'\"]", " ", regex=True)
-    parsed = [[t for t in tags if t] for tags in cleaned.str.split(r"[\s,;]+", regex=True)]
-    parsed.append([])  # code -1: a missing value
-    return [parsed[c] for c in codes]
+    parsed = np.empty(len(distinct) + 1, dtype=object)  # code -1 (missing): the last, []
+    for i, tags in enumerate(cleaned.str.split(r"[\s,;]+", regex=True).tolist() + [[]]):
+        parsed[i] = [t for t in tags if t]
+    return parsed[codes]
 
 
 def parse_planned(values: pd.Series, zones: pd.Series) -> pd.Series:
@@ -139,7 +142,7 @@ def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
         if not (pd.api.types.is_string_dtype(values) or values.dtype == object):
             continue
         as_text = values.astype("string")
-        risky = as_text.str.contains(FORMULA_START, regex=True).fillna(False).to_numpy(bool)
+        risky = as_text.str.slice(0, 1).isin(FORMULA_START).to_numpy(dtype=bool, copy=True)
         if not risky.any():
             continue
         # "-4" or "+1.5" is a number, not a formula: leave numbers as they are.

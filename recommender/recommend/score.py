@@ -162,14 +162,15 @@ def _score_into(columns: dict[str, np.ndarray], queries: pd.DataFrame, data: Sto
     if len(queries) <= EXACT_MAX_ROWS:
         batch = pd.concat([queries[QUERY_COLUMNS], _shifted(queries)[QUERY_COLUMNS]],
                           ignore_index=True)
-        _fill(columns, queries, score_batch(model, batch, data), exact=True)
+        _fill(columns, queries, score_batch(model, batch, data), exact=True, typical=False)
         return "exact"
     # Creators never share a part: ranks, typical posts and week tables are per creator.
     parts = _creator_parts(queries, _part_rows(data))
     batches = (pd.concat([part[QUERY_COLUMNS], _week_probe(part)[QUERY_COLUMNS]],
                          ignore_index=True) for part in parts)
+    typical = len(queries) > scoring.SHAP_MAX_ROWS  # one reasons method for the whole plan
     for part, scored in zip(parts, scoring.score_batches(model, batches, data)):
-        _fill(columns, part, scored, exact=False)
+        _fill(columns, part, scored, exact=False, typical=typical)
     return "hour-of-week table"
 
 
@@ -180,10 +181,15 @@ def _part_rows(data: StoreData) -> int:
 
 
 def _creator_parts(queries: pd.DataFrame, rows: int) -> list[pd.DataFrame]:
-    """``queries`` cut into parts of about ``rows`` rows, each holding whole creators."""
+    """``queries`` cut into parts of about ``rows`` rows, each holding whole creators; the
+    first and the last part hold about a quarter of that, since nothing else runs while
+    the first is featurised or the last predicted."""
     codes, _ = pd.factorize(queries["creator"])
     counts = np.bincount(codes)
-    part = ((np.cumsum(counts) - counts) // rows)[codes]
+    start = np.cumsum(counts) - counts  # each creator's first row, in creator order
+    edge = rows // 4
+    part = np.where(start < edge, 0, 1 + (start - edge) // rows)
+    part = np.where(start >= max(len(queries) - edge, edge), part.max() + 1, part)[codes]
     order = np.argsort(part, kind="stable")  # one reordering, then slices
     ordered = queries.iloc[order]
     bounds = np.flatnonzero(np.diff(part[order])) + 1
@@ -191,20 +197,22 @@ def _creator_parts(queries: pd.DataFrame, rows: int) -> list[pd.DataFrame]:
 
 
 def _fill(columns: dict[str, np.ndarray], queries: pd.DataFrame, scored: scoring.Scored,
-          exact: bool) -> None:
+          exact: bool, typical: bool) -> None:
     """Write the scores of ``queries`` (whole creators; ``scored`` holds them first, then
     their better-slot probes) at their plan rows (the queries' index) of ``columns``."""
     n = len(queries)
     pred = scored.pred.iloc[:n]
     at = queries.index.to_numpy()
     predicted = pred["predicted"].to_numpy()
-    columns["predicted"][at] = to_count(predicted)
-    columns["low"][at] = to_count(pred["low"])
-    columns["high"][at] = to_count(pred["high"])
+    # Counts to one decimal: the model is not more precise, and a spreadsheet of a
+    # million rows stays readable (and its CSV quicker to write).
+    columns["predicted"][at] = np.round(to_count(predicted), 1)
+    columns["low"][at] = np.round(to_count(pred["low"]), 1)
+    columns["high"][at] = np.round(to_count(pred["high"]), 1)
     columns["lift_pct"][at] = np.round(lift_to_percent(pred["lift"].to_numpy()), 1)
     columns["rank"][at] = pd.Series(predicted).groupby(queries["creator"].to_numpy()).rank(
         ascending=False, method="first").to_numpy()
-    columns["reasons"][at] = top_reasons(scored.groups_for(slice(0, n)))
+    columns["reasons"][at] = top_reasons(scored.groups_for(slice(0, n), typical))
     extra_pred = scored.pred["predicted"].to_numpy()[n:]
     if exact:
         gain = extra_pred.reshape(n, len(SHIFT_HOURS)) - predicted[:, None]

@@ -36,8 +36,11 @@ class Scored:
     model: Any
     creator: np.ndarray  # per row: its creator
 
-    def groups_for(self, rows: np.ndarray | list[int] | slice) -> pd.DataFrame:
+    def groups_for(self, rows: np.ndarray | list[int] | slice, typical: bool | None = None
+                   ) -> pd.DataFrame:
         """explain.GROUPS columns for ``rows`` (positions), indexed by those positions.
+        ``typical``: use the typical-post effects (below) or not; None: decide by the
+        number of rows (a job scored in parts decides once for all of them).
 
         Up to SHAP_MAX_ROWS rows: LightGBM's exact per-feature contributions (SHAP), summed
         per group. SHAP costs ~100x a prediction (a 100k-row plan took minutes), and even
@@ -50,7 +53,7 @@ class Scored:
         part = self.table.iloc[rows]
         index = np.arange(len(self.table))[rows]
         try:
-            if len(part) > SHAP_MAX_ROWS:
+            if (len(part) > SHAP_MAX_ROWS) if typical is None else typical:
                 full = (self.pred["predicted"] - self.pred["baseline"]).to_numpy()[rows]
                 return _typical_post_groups(self.model, part, self.creator[rows],
                                             full).set_axis(index)
@@ -92,11 +95,16 @@ def score_batches(model: Any, batches: Iterable[pd.DataFrame], data: StoreData
     from concurrent.futures import ThreadPoolExecutor  # only large plans pay its import
 
     worker = model.with_own_booster()
+    batches = iter(batches)
+    queries = next(batches, None)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="predict") as pool:
         pending: tuple[pd.DataFrame, pd.DataFrame, Future] | None = None
-        for queries in batches:
+        while queries is not None:
             frame, table = _features(model, queries, data)
-            future = pool.submit(worker.predict_features, table, 1)
+            queries = next(batches, None)
+            # The last batch gets every core: nothing is left to featurise meanwhile.
+            threads = 1 if queries is not None else 0
+            future = pool.submit(worker.predict_features, table, threads)
             if pending is not None:
                 yield _collect(model, *pending)
             pending = (frame, table, future)
