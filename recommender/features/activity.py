@@ -24,7 +24,7 @@ def names(config: FeatureConfig) -> list[str]:
 def compute(ctx: Context, local_hour: np.ndarray) -> dict[str, np.ndarray]:
     q = ctx.queries
     out = np.full(len(q), np.nan)
-    profile = _profile(ctx)
+    profile = ctx.store_cached("activity_profile", lambda: _profile(ctx))
     if profile.empty:
         return {"follower_activity_at_hour": out}
     utc_hour = (q["t"].to_numpy() // NS_PER_HOUR) % 24

@@ -55,12 +55,20 @@ class Context:
     sound_keys: np.ndarray  # code -> sound key ("id:..." / "name:...")
     trend_codes: np.ndarray  # trend row -> tag or sound code (-1: unmatched)
     cache: dict[str, Any] = field(default_factory=dict)
+    store_cache: dict[str, Any] = field(default_factory=dict)  # shared with other batches
 
     def cached(self, name: str, build: Callable[[], Any]) -> Any:
-        """Compute shared state once per call (e.g. per-tag usage counts)."""
+        """Compute state once per call (e.g. each query tag's earlier uses)."""
         if name not in self.cache:
             self.cache[name] = build()
         return self.cache[name]
+
+    def store_cached(self, name: str, build: Callable[[], Any]) -> Any:
+        """Compute state that depends on the store side only (posts, ``local``, trend lists,
+        never ``queries``) once for every batch featurised against that side."""
+        if name not in self.store_cache:
+            self.store_cache[name] = build()
+        return self.store_cache[name]
 
 
 def to_ns(values: pd.Series | pd.Index) -> np.ndarray:
@@ -271,7 +279,7 @@ def aggregate_rows(rows: np.ndarray, values: np.ndarray, n: int, how: str) -> np
 
 def tag_counts(ctx: Context) -> State:
     """Per-tag usage state over every creator's posts, computed once."""
-    return ctx.cached("tag_counts", lambda: cumulative_counts(
+    return ctx.store_cached("tag_counts", lambda: cumulative_counts(
         ctx.post_tags.code, ctx.posts["t"].to_numpy()[ctx.post_tags.row]))
 
 
@@ -300,4 +308,4 @@ def creator_counts(ctx: Context) -> State:
         state = cumulative_counts(ctx.local["ckey"].to_numpy(), ctx.local["t"].to_numpy())
         state.frame["t_post"] = state.frame["t"].astype("float64")
         return state
-    return ctx.cached("creator_counts", build)
+    return ctx.store_cached("creator_counts", build)

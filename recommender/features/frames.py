@@ -1,4 +1,4 @@
-"""Posts and queries as one normalised frame type, plus the shared integer keys.
+"""Posts and queries as one normalised frame type (``store_side`` adds the integer keys).
 
 Both sides go through the same functions so a hypothetical post is featurised exactly like a
 stored one: ``creator``, ``t`` (UTC ns), ``caption``, ``hashtags`` (lists), ``sound_code``
@@ -14,17 +14,9 @@ import numpy as np
 import pandas as pd
 
 from recommender.distinct import first_positions, pair_codes
-from recommender.features.config import BROAD_HASHTAGS, FeatureConfig
-from recommender.features.context import (
-    Context,
-    Tags,
-    explode_shared_tags,
-    explode_tags,
-    floats,
-    history_outcome,
-    to_ns,
-)
-from recommender.store import StoreData, post_keys
+from recommender.features.config import FeatureConfig
+from recommender.features.context import floats, history_outcome, to_ns
+from recommender.store import post_keys
 
 _SPLIT = re.compile(r"[\s,;]+")
 
@@ -127,92 +119,14 @@ def _tag_list(value: object) -> list[str]:
     return [t for t in tags if t]
 
 
-def build_context(data: StoreData, queries: pd.DataFrame | None,
-                  config: FeatureConfig, hidden: pd.MultiIndex | None = None) -> Context:
-    """Normalise everything once; ``queries=None`` featurises the posts themselves.
-    ``hidden``: ``store.post_keys`` of posts whose outcomes no feature may see."""
-    posts, source = post_frame(data.posts, config, hidden)
-    rows = posts if queries is None else query_frame(queries)
-    both = posts["creator"] if queries is None else pd.concat(
-        [posts["creator"], rows["creator"]], ignore_index=True)
-    keys, creators = pd.factorize(both)
-    codes = {str(c): i for i, c in enumerate(creators)}
-    posts["ckey"] = keys[: len(posts)].astype("int64")
-    if queries is not None:
-        rows["ckey"] = keys[len(posts):].astype("int64")
-    wanted = [str(creators[k]) for k in pd.unique(rows["ckey"].to_numpy()) if k >= 0]
-    # For training, local and queries are the very same frame, so state built for one
-    # (ctx.cached, keyed by ``frame is ctx.local``) serves both.
-    local = (posts if queries is None
-             else posts[posts["creator"].isin(wanted)].reset_index(drop=True))
-    tags = _tag_codes(posts, rows, data.trends, same=queries is None)
-    sound_codes = _sound_codes(posts, rows, data.trends, same=queries is None)
-    local_tags = tags["posts"] if queries is None else _subset_tags(tags["posts"], posts, wanted)
-    return Context(
-        config=config, data=data, source=source, posts=posts, local=local, queries=rows,
-        creator_codes=codes, query_creators=[str(c) for c in wanted],
-        post_tags=tags["posts"], local_tags=local_tags, query_tags=tags["rows"],
-        tag_names=tags["names"], fixed_broad=tags["broad"], sound_keys=sound_codes["vocab"],
-        trend_codes=np.where(data.trends["kind"].eq("hashtag").fillna(False).to_numpy(),
-                             tags["trends"], sound_codes["trends"]),
-    )
-
-
-def _subset_tags(tags: Tags, posts: pd.DataFrame, wanted: list[str]) -> Tags:
-    mask = posts["creator"].isin(wanted).to_numpy()
-    new_row = np.cumsum(mask) - 1
-    keep = mask[tags.row]
-    return Tags(row=new_row[tags.row[keep]], code=tags.code[keep])
-
-
-def _tag_codes(posts: pd.DataFrame, rows: pd.DataFrame, trends: pd.DataFrame,
-               same: bool) -> dict:
-    """One tag vocabulary over posts, queries and hashtag trend lists."""
-    p_row, p_tags = explode_tags(posts["hashtags"])
-    q_row, q_at, q_tags = ((p_row, None, []) if same
-                           else explode_shared_tags(rows["hashtags"]))
-    names = trends["name"].astype("string").fillna("").str.strip().str.lstrip("#").str.lower()
-    values = np.array(p_tags + q_tags + names.tolist(), dtype="object")
-    codes, vocab = pd.factorize(values)
-    p_code = codes[: len(p_tags)]
-    q_code = p_code if same else codes[len(p_tags): len(p_tags) + len(q_tags)][q_at]
-    vocab = np.asarray(vocab, dtype="object")
-    return {
-        "posts": Tags(p_row, p_code), "rows": Tags(q_row, q_code),
-        "trends": codes[len(p_tags) + len(q_tags):], "names": vocab,
-        "broad": np.isin(vocab, list(BROAD_HASHTAGS)),
-    }
-
-
-def _sound_codes(posts: pd.DataFrame, rows: pd.DataFrame, trends: pd.DataFrame,
-                 same: bool) -> dict:
-    """Integer sound keys shared by posts, queries and sound trend lists (-1: none).
-
-    A stored post's sound is its normalised name where known, else its id: a post's key
-    depends on that post alone, so adding posts never changes an earlier post's features.
-    Queries and trend rows with only an id borrow the name stored posts give that id."""
-    p_keys = _sound_keys(posts["sound_id"], posts["sound_name"], posts["sound_is_original"])
-    is_sound = trends["kind"].eq("sound").fillna(False).to_numpy()
-    # Only ids that something asks about need a name (for training: the trend rows' ids).
-    asked = trends.loc[is_sound, "entity_id"] if same else pd.concat(
-        [trends.loc[is_sound, "entity_id"], rows["sound_id"]])
-    id_map = _id_to_key(posts, p_keys, asked)
-    q_keys = p_keys if same else _distinct_sound_keys(rows, id_map)
-    t_keys = _sound_keys(trends["entity_id"].where(is_sound), trends["name"].where(is_sound),
-                         np.zeros(len(trends)), id_map)
-    codes, vocab = pd.factorize(np.concatenate([p_keys, q_keys, t_keys]))
-    n_p, n_q = len(p_keys), len(q_keys)
-    posts["sound_code"] = codes[:n_p]
-    rows["sound_code"] = codes[:n_p] if same else codes[n_p: n_p + n_q]
-    return {"trends": codes[n_p + n_q:], "vocab": np.asarray(vocab, dtype="object")}
-
-
-def _id_to_key(posts: pd.DataFrame, keys: np.ndarray, asked: pd.Series) -> dict[str, str]:
-    """Sound id (of those ``asked`` about) -> the key (name) most stored posts with that id
-    carry."""
+def id_to_key(posts: pd.DataFrame, keys: np.ndarray, asked: pd.Series | None
+              ) -> dict[str, str]:
+    """Sound id (of those ``asked`` about; None: every id) -> the key (name) most stored
+    posts with that id carry."""
     ids = posts["sound_id"].astype("string")
-    wanted = ids.isin(set(asked.dropna().astype(str).str.strip())).fillna(False).to_numpy(
-        dtype=bool)
+    wanted = (ids.notna() if asked is None
+              else ids.isin(set(asked.dropna().astype(str).str.strip()))).fillna(False)
+    wanted = wanted.to_numpy(dtype=bool)
     pairs = pd.DataFrame({"id": ids[wanted].astype("object").to_numpy(),
                           "key": keys[wanted]}).dropna()
     if pairs.empty:
@@ -222,19 +136,19 @@ def _id_to_key(posts: pd.DataFrame, keys: np.ndarray, asked: pd.Series) -> dict[
     return dict(top.index.tolist())
 
 
-def _distinct_sound_keys(rows: pd.DataFrame, id_map: dict[str, str]) -> np.ndarray:
-    """``_sound_keys`` of queries, worked out once per distinct (id, name, original)
+def distinct_sound_keys(rows: pd.DataFrame, id_map: dict[str, str]) -> np.ndarray:
+    """``sound_keys`` of queries, worked out once per distinct (id, name, original)
     (plans and candidate grids repeat a few sounds)."""
     ids, names = rows["sound_id"], rows["sound_name"]
     original = rows["sound_is_original"].to_numpy()
     codes = pair_codes(pair_codes(ids, names), original)
     first = first_positions(codes)
-    keys = _sound_keys(ids.iloc[first], names.iloc[first], original[first], id_map)
+    keys = sound_keys(ids.iloc[first], names.iloc[first], original[first], id_map)
     return keys[codes]
 
 
-def _sound_keys(ids: pd.Series, names: pd.Series, original: np.ndarray,
-                id_map: dict[str, str] | None = None) -> np.ndarray:
+def sound_keys(ids: pd.Series, names: pd.Series, original: np.ndarray,
+               id_map: dict[str, str] | None = None) -> np.ndarray:
     """"name:<lower name>", else the id's stored name, else "id:<id>"; None for an
     original sound (unique to its post) or no sound at all."""
     ids = pd.Series(ids, dtype="string").str.strip().replace("", pd.NA).reset_index(drop=True)

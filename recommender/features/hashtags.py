@@ -21,6 +21,7 @@ from recommender.features import history
 from recommender.features.config import FeatureConfig
 from recommender.features.context import (
     Context,
+    State,
     aggregate_rows,
     counts_before,
     cumulative_counts,
@@ -53,20 +54,26 @@ def _is_broad(ctx: Context) -> np.ndarray:
     """Per query tag: 1.0 where broad at the row's time, else 0.0."""
     config, tags = ctx.config, ctx.query_tags
     t = ctx.queries["t"].to_numpy()[tags.row]
-    # Distinct creators that used each tag: the first use of each (tag, creator) pair.
+    tag_users, creators_seen = ctx.store_cached("tag_users", lambda: _tag_users(ctx))
+    users = counts_before(tag_users, tags.code, t)
+    seen = counts_before(creators_seen, np.zeros(len(t), "int64"), t)
+    many = (users >= config.broad_hashtag_min_creators) & (
+        users >= config.broad_hashtag_min_share * seen)
+    return (ctx.fixed_broad[tags.code] | many).astype("float64")
+
+
+def _tag_users(ctx: Context) -> tuple[State, State]:
+    """Count states of the distinct creators that used each tag (the first use of each
+    (tag, creator) pair) and of the creators that posted anything (their debuts)."""
     posts_t = ctx.posts["t"].to_numpy()
     pairs = pd.DataFrame({"key": ctx.post_tags.code,
                           "ckey": ctx.posts["ckey"].to_numpy()[ctx.post_tags.row],
                           "t": posts_t[ctx.post_tags.row]})
     first_use = pairs.groupby(["key", "ckey"], sort=False)["t"].min()
-    users = counts_before(cumulative_counts(first_use.index.get_level_values("key").to_numpy(),
-                                            first_use.to_numpy()), tags.code, t)
     debut = ctx.posts.groupby("ckey", sort=False)["t"].min().to_numpy()
-    seen = counts_before(cumulative_counts(np.zeros(len(debut), "int64"), debut),
-                         np.zeros(len(t), "int64"), t)
-    many = (users >= config.broad_hashtag_min_creators) & (
-        users >= config.broad_hashtag_min_share * seen)
-    return (ctx.fixed_broad[tags.code] | many).astype("float64")
+    return (cumulative_counts(first_use.index.get_level_values("key").to_numpy(),
+                              first_use.to_numpy()),
+            cumulative_counts(np.zeros(len(debut), "int64"), debut))
 
 
 def _own_history(ctx: Context) -> np.ndarray:

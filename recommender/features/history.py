@@ -74,7 +74,7 @@ def engagement_state(ctx: Context) -> State:
             frame[f"eng_mean_last{n}"] = _rolling(frame["y"], window, 1, "mean")
             frame[f"eng_std_last{n}"] = _rolling(frame["y"], window, 2, "std")
         return State.of(frame.drop(columns="y"), np.arange(len(frame)))
-    return ctx.cached("engagement_state", build)
+    return ctx.store_cached("engagement_state", build)
 
 
 def engagement_at(ctx: Context, rows: str) -> dict[str, np.ndarray]:
@@ -89,7 +89,9 @@ def engagement_at(ctx: Context, rows: str) -> dict[str, np.ndarray]:
                    for c in (f"eng_median_last{n}", f"eng_mean_last{n}", f"eng_std_last{n}")]
         return asof_before(frame["ckey"].to_numpy(), frame["t"].to_numpy(),
                            engagement_state(ctx), columns)
-    return ctx.cached(f"engagement_at_{rows}", build)
+    if rows == "local":
+        return ctx.store_cached("engagement_at_local", build)
+    return ctx.cached("engagement_at_queries", build)
 
 
 class _LastN(BaseIndexer):
@@ -115,11 +117,12 @@ def _rolling(values: pd.Series, window: _LastN, min_periods: int, how: str) -> n
 
 def _followers(ctx: Context, key: np.ndarray, t: np.ndarray) -> dict[str, np.ndarray]:
     days = ctx.config.follower_growth_days
-    followers = ctx.cached("followers", lambda: _readings(ctx, "followers"))
+    followers = ctx.store_cached("followers", lambda: _readings(ctx, "followers"))
     now = asof_before(key, t, followers, ["value"])["value"]
     then = asof_before(key, t - days * NS_PER_DAY, followers, ["value"])["value"]
-    following = asof_before(key, t, ctx.cached("following", lambda: _readings(ctx, "following")),
-                            ["value"])["value"]
+    following = asof_before(
+        key, t, ctx.store_cached("following", lambda: _readings(ctx, "following")),
+        ["value"])["value"]
     log_now = np.log1p(now)
     return {
         "followers_log": log_now,

@@ -15,7 +15,7 @@ from recommender.errors import InputError
 from recommender.features import activity, content, hashtags, history, slots, timing, trends
 from recommender.features.config import FeatureConfig, config_for_target
 from recommender.features.context import NS_PER_DAY, Context, to_ns
-from recommender.features.frames import build_context
+from recommender.features.store_side import StoreSide, build_context
 from recommender.store import StoreData
 
 _FAMILIES = (timing, content, hashtags, trends, history, slots, activity)
@@ -64,7 +64,8 @@ def preprocess(data: StoreData, config: FeatureConfig = FeatureConfig(),
 
 
 def featurize(data: StoreData, queries: pd.DataFrame,
-              config: FeatureConfig = FeatureConfig()) -> pd.DataFrame:
+              config: FeatureConfig = FeatureConfig(), side: StoreSide | None = None
+              ) -> pd.DataFrame:
     """Features of hypothetical posts, each as its creator's next post given every stored
     post strictly before its ``posted_at`` (queries never see each other).
 
@@ -72,13 +73,17 @@ def featurize(data: StoreData, queries: pd.DataFrame,
     ``sound_id``, ``sound_name``, ``sound_is_original``, ``duration_s``. Returns
     ``feature_names(config)`` + ``baseline`` in the queries' order and index, ``age_days``
     = ``config.horizon_days``. Per-creator state is built for the queried creators only.
+
+    ``side``: ``store_side.store_side(data, config, creators=...)`` built once for many
+    batches (a large plan in parts): the store's work is not repeated and each batch is
+    featurised exactly as one pass over all of them would featurise it.
     """
     missing = {"creator", "posted_at"} - set(queries.columns)
     if missing:
         raise InputError(f"featurize: queries need columns {sorted(missing)}")
     if queries["posted_at"].isna().any():
         raise InputError("featurize: every query needs a posted_at time")
-    ctx = build_context(data, queries, config)
+    ctx = build_context(data, queries, config, side=side)
     table = _table(ctx, np.full(len(queries), float(config.horizon_days)), keys=False)
     table.index = queries.index
     return table

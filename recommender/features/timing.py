@@ -51,6 +51,8 @@ def local_clock(ctx: Context, rows: str) -> tuple[np.ndarray, np.ndarray]:
         zones = timezone_lookup(ctx.data.creators)
         by_code = np.array([zones.get(c, "UTC") for c in ctx.creator_codes], dtype="object")
         return _clock(by_code[frame["ckey"].to_numpy()], frame["t"].to_numpy())
+    if frame is ctx.local:
+        return ctx.store_cached(name, build)
     return ctx.cached(name, build)
 
 

@@ -112,7 +112,7 @@ def trend_list(ctx: Context, kind: str) -> TrendList | None:
         first = np.zeros(int(best["code"].max()) + 1, dtype="int64")
         first[debut.index.to_numpy()] = debut.to_numpy()
         return TrendList(dates, length, best["pair"].to_numpy(), best["rank"].to_numpy(), first)
-    return ctx.cached(f"trend_list_{kind}", build)
+    return ctx.store_cached(f"trend_list_{kind}", build)
 
 
 def _ranks(rows: pd.DataFrame) -> np.ndarray:
@@ -161,7 +161,7 @@ def _hashtag_lists(ctx: Context) -> dict[str, np.ndarray]:
 def _sound_store(ctx: Context) -> dict[str, np.ndarray]:
     posts, q, w = ctx.posts, ctx.queries, ctx.config.trend_window_days
     used = posts["sound_code"].to_numpy() >= 0
-    counts = ctx.cached("sound_counts", lambda: cumulative_counts(
+    counts = ctx.store_cached("sound_counts", lambda: cumulative_counts(
         posts["sound_code"].to_numpy()[used], posts["t"].to_numpy()[used]))
     code, t = q["sound_code"].to_numpy(), q["t"].to_numpy()
     found = [asof_before(code, t - k * w * NS_PER_DAY, counts, ["count", "first"])

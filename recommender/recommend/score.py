@@ -27,9 +27,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from recommender.distinct import first_positions, map_distinct, pair_codes
+from recommender.distinct import first_positions, pair_codes
 from recommender.engagement import TARGETS, lift_to_percent
 from recommender.features.context import NS_PER_HOUR, to_ns
+from recommender.features.store_side import query_frame_creators
 from recommender.recommend import plan_io, scoring
 from recommender.recommend.candidates import QUERY_COLUMNS
 from recommender.recommend.explain import top_reasons
@@ -101,7 +102,10 @@ def score_plan(plan: str | Path, data: StoreData, model: Any) -> ScoreResult:
 def _validate(frame: pd.DataFrame, data: StoreData, path: str
               ) -> tuple[pd.DataFrame, pd.DataFrame]:
     creator = plan_io.text(frame, "creator")
-    zones = map_distinct(creator, timezone_lookup(data.creators)).fillna("UTC").astype(str)
+    creators = _Distinct(creator)  # plans repeat creators and sounds: work per distinct
+    zone_of = pd.Series(creators.values, dtype=object).map(
+        timezone_lookup(data.creators)).fillna("UTC").astype(str)
+    zones = creators.category(zone_of.to_numpy())
     planned = plan_io.parse_planned(plan_io.text(frame, "planned_at"), zones)
     raw_duration = plan_io.text(frame, "duration_s")
     duration = plan_io.to_number(raw_duration)
@@ -114,32 +118,52 @@ def _validate(frame: pd.DataFrame, data: StoreData, path: str
         ("duration_s", duration < 0, "negative duration; give the length in seconds",
          raw_duration),
     ]
-    error = pd.Series("", index=frame.index, dtype="string")
+    first_problem = np.zeros(len(frame), dtype=np.int64)  # 0: none, k: problems[k - 1]
     rejects = []
-    for fieldname, bad, reason, values in problems:
-        bad = bad.fillna(False).astype(bool)
-        error = error.where(~bad | (error != ""), f"{fieldname}: {reason}")
+    for k, (fieldname, bad, reason, values) in enumerate(problems, start=1):
+        bad = bad.fillna(False).to_numpy(dtype=bool)
+        first_problem[bad & (first_problem == 0)] = k
         if bad.any():
             rejects.append(pd.DataFrame({"file": path, "row": np.flatnonzero(bad) + 1,
                                          "field": fieldname, "reason": reason,
                                          "value": values[bad].str.slice(0, 80).to_numpy()}))
-    sound = plan_io.text(frame, "sound")
-    original = sound.str.lower().isin(["", "original", "original sound"])
-    ids = _sound_ids(data.posts)
+    error = np.array([""] + [f"{f}: {reason}" for f, _, reason, _ in problems],
+                     dtype=object)[first_problem]
+    sounds = _Distinct(plan_io.text(frame, "sound"))
+    original = pd.Series(sounds.values, dtype="string").str.lower().isin(
+        ["", "original", "original sound"]).to_numpy(dtype=bool)
+    sound_id = pd.Series(sounds.values, dtype=object).map(_sound_ids(data.posts)).to_numpy()
+    sound_id[original] = np.nan
+    sound_name = np.where(original, "original sound", np.asarray(sounds.values, dtype=object))
+    stored = np.isin(np.asarray(creators.values, dtype=object),
+                     data.posts["creator"].astype(str).unique())
     queries = pd.DataFrame({
         "creator": creator, "posted_at": planned, "caption": plan_io.text(frame, "caption"),
         "hashtags": plan_io.parse_hashtags(plan_io.text(frame, "hashtags")),
-        "sound_id": map_distinct(sound, ids).where(~original),
-        "sound_name": sound.where(~original, "original sound"),
-        "sound_is_original": original, "duration_s": duration.astype("float64"),
-        "zone": zones, "ok": (error == "").to_numpy(),
-        "known": creator.isin(set(data.posts["creator"].astype(str))).to_numpy(),
-        "error": error.astype(str),
+        "sound_id": sounds.category(sound_id), "sound_name": sounds.category(sound_name),
+        "sound_is_original": original[sounds.codes], "duration_s": duration.astype("float64"),
+        "zone": zones, "ok": first_problem == 0, "known": stored[creators.codes],
+        "error": error,
     })
     cols = ["file", "row", "field", "reason", "value"]
     rejected = (pd.concat(rejects, ignore_index=True).sort_values(["row", "field"], kind="stable")
                 if rejects else pd.DataFrame(columns=cols))
     return queries, rejected.reset_index(drop=True)
+
+
+class _Distinct:
+    """A column's distinct values (``values``) and each row's position among them."""
+
+    def __init__(self, column: pd.Series) -> None:
+        self.codes, self.values = pd.factorize(column, use_na_sentinel=False)
+        self.index = column.index
+
+    def category(self, per_value: np.ndarray) -> pd.Series:
+        """A value per distinct value, spread over the rows as a categorical column (rows
+        are cut into parts by integer codes, not by copying text)."""
+        codes, categories = pd.factorize(per_value, use_na_sentinel=True)
+        return pd.Series(pd.Categorical.from_codes(codes[self.codes], categories),
+                         index=self.index)
 
 
 def _sound_ids(posts: pd.DataFrame) -> dict[str, str]:
@@ -169,7 +193,8 @@ def _score_into(columns: dict[str, np.ndarray], queries: pd.DataFrame, data: Sto
     batches = (pd.concat([part[QUERY_COLUMNS], _week_probe(part)[QUERY_COLUMNS]],
                          ignore_index=True) for part in parts)
     typical = len(queries) > scoring.SHAP_MAX_ROWS  # one reasons method for the whole plan
-    for part, scored in zip(parts, scoring.score_batches(model, batches, data)):
+    creators = query_frame_creators(queries)
+    for part, scored in zip(parts, scoring.score_batches(model, batches, data, creators)):
         _fill(columns, part, scored, exact=False, typical=typical)
     return "hour-of-week table"
 

@@ -86,21 +86,28 @@ def score_batch(model: Any, queries: pd.DataFrame, data: StoreData) -> Scored:
     return _scored(model, frame, table, pred)
 
 
-def score_batches(model: Any, batches: Iterable[pd.DataFrame], data: StoreData
-                  ) -> Iterator[Scored]:
-    """``score_batch`` for each of ``batches``, in order, with the two cores both busy:
-    while one batch is predicted in a background thread (one LightGBM thread, its own
-    handle; LightGBM releases the GIL), the next is featurised here and the caller works on
-    the one before. On 2 cores this hides most of the prediction of a large plan."""
+def score_batches(model: Any, batches: Iterable[pd.DataFrame], data: StoreData,
+                  creators: list[str]) -> Iterator[Scored]:
+    """``score_batch`` for each of ``batches`` (whose creators are all in ``creators``), in
+    order, with the two cores both busy: while one batch is predicted in a background
+    thread (one LightGBM thread, its own handle; LightGBM releases the GIL), the next is
+    featurised here and the caller works on the one before. On 2 cores this hides most of
+    the prediction of a large plan. The store's side of the features is built once."""
     from concurrent.futures import ThreadPoolExecutor  # only large plans pay its import
 
+    from recommender.features.store_side import store_side
+
+    try:
+        side = store_side(data, model.config, creators=creators)
+    except (KeyError, ValueError) as exc:
+        raise _model_error(exc) from exc
     worker = model.with_own_booster()
     batches = iter(batches)
     queries = next(batches, None)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="predict") as pool:
         pending: tuple[pd.DataFrame, pd.DataFrame, Future] | None = None
         while queries is not None:
-            frame, table = _features(model, queries, data)
+            frame, table = _features(model, queries, data, side)
             queries = next(batches, None)
             # The last batch gets every core: nothing is left to featurise meanwhile.
             threads = 1 if queries is not None else 0
@@ -112,13 +119,13 @@ def score_batches(model: Any, batches: Iterable[pd.DataFrame], data: StoreData
             yield _collect(model, *pending)
 
 
-def _features(model: Any, queries: pd.DataFrame, data: StoreData
+def _features(model: Any, queries: pd.DataFrame, data: StoreData, side: Any = None
               ) -> tuple[pd.DataFrame, pd.DataFrame]:
     from recommender.features import featurize
 
     frame = queries[QUERY_COLUMNS].reset_index(drop=True)
     try:
-        return frame, featurize(data, frame, model.config).reset_index(drop=True)
+        return frame, featurize(data, frame, model.config, side).reset_index(drop=True)
     except (KeyError, ValueError) as exc:
         raise _model_error(exc) from exc
 
