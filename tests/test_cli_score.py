@@ -187,7 +187,7 @@ def test_large_plans_scored_in_parts_match_one_pass(monkeypatch: pytest.MonkeyPa
     featurised: every output column is the same as scoring the plan in one part, with
     exact (SHAP) reasons and with typical-post reasons (plans over SHAP_MAX_ROWS rows,
     whose parts may each be smaller)."""
-    from recommender.recommend import score, scoring
+    from recommender.recommend import plan_io, score, scoring
 
     monkeypatch.setattr(scoring, "SHAP_MAX_ROWS", shap_max_rows)
 
@@ -208,7 +208,17 @@ def test_large_plans_scored_in_parts_match_one_pass(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(score, "_part_rows", lambda data: 40)
     parts = score.score_plan(plan, env.data, env.model)
     assert whole.better_slot_method == parts.better_slot_method == "hour-of-week table"
-    assert len(score._creator_parts(whole.rows[whole.rows["error"] == ""], 40)) > 3
+    queries, _ = score._validate(plan_io.read_plan(plan), env.data, str(plan))
+    assert len(score._creator_parts(queries[queries["ok"]], 40)) > 3
     pd.testing.assert_frame_equal(parts.rows, whole.rows)
     assert (whole.rows["better_slot"] != "").any()
     assert whole.rows["predicted"].notna().all() and (whole.rows["reasons"] != "").any()
+
+
+def test_rank_ties_go_by_plan_order_whatever_the_part_order() -> None:
+    from recommender.recommend import score
+
+    ranks = score._rank_within_creator(np.array([1.0, 2.0, 2.0, 1.0]),
+                                       np.array(["a", "a", "a", "b"], dtype=object),
+                                       np.array([3, 1, 0, 2]))
+    assert ranks.tolist() == [3.0, 2.0, 1.0, 1.0]

@@ -208,17 +208,28 @@ def _part_rows(data: StoreData) -> int:
 def _creator_parts(queries: pd.DataFrame, rows: int) -> list[pd.DataFrame]:
     """``queries`` cut into parts of about ``rows`` rows, each holding whole creators; the
     first and the last part hold about a quarter of that, since nothing else runs while
-    the first is featurised or the last predicted."""
+    the first is featurised or the last predicted. Within a part rows go by creator, then
+    time, then plan order (the as-of joins' binary searches then walk forward)."""
     codes, _ = pd.factorize(queries["creator"])
     counts = np.bincount(codes)
     start = np.cumsum(counts) - counts  # each creator's first row, in creator order
     edge = rows // 4
     part = np.where(start < edge, 0, 1 + (start - edge) // rows)
     part = np.where(start >= max(len(queries) - edge, edge), part.max() + 1, part)[codes]
-    order = np.argsort(part, kind="stable")  # one reordering, then slices
+    order = _creator_time_order(codes, to_ns(queries["posted_at"]))  # parts stay contiguous
     ordered = queries.iloc[order]
     bounds = np.flatnonzero(np.diff(part[order])) + 1
     return [ordered.iloc[lo:hi] for lo, hi in zip(np.r_[0, bounds], np.r_[bounds, len(order)])]
+
+
+def _creator_time_order(codes: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Stable permutation by (creator code, time): one sort of a combined integer key where
+    it fits in int64 (a third of ``np.lexsort``'s time), else lexsort."""
+    seconds = (t - t.min(initial=0)) // 10**9
+    span = int(seconds.max(initial=0)) + 1
+    if (int(codes.max(initial=0)) + 1) * span < 2**62:
+        return np.argsort(codes.astype(np.int64) * span + seconds, kind="stable")
+    return np.lexsort((t, codes))
 
 
 def _fill(columns: dict[str, np.ndarray], queries: pd.DataFrame, scored: scoring.Scored,
@@ -235,8 +246,7 @@ def _fill(columns: dict[str, np.ndarray], queries: pd.DataFrame, scored: scoring
     columns["low"][at] = np.round(to_count(pred["low"]), 1)
     columns["high"][at] = np.round(to_count(pred["high"]), 1)
     columns["lift_pct"][at] = np.round(lift_to_percent(pred["lift"].to_numpy()), 1)
-    columns["rank"][at] = pd.Series(predicted).groupby(queries["creator"].to_numpy()).rank(
-        ascending=False, method="first").to_numpy()
+    columns["rank"][at] = _rank_within_creator(predicted, queries["creator"].to_numpy(), at)
     columns["reasons"][at] = top_reasons(scored.groups_for(slice(0, n), typical))
     extra_pred = scored.pred["predicted"].to_numpy()[n:]
     if exact:
@@ -245,6 +255,16 @@ def _fill(columns: dict[str, np.ndarray], queries: pd.DataFrame, scored: scoring
         _better(columns, queries, best, gain[np.arange(n), best])
     else:
         _better(columns, queries, *_table_best(queries, extra_pred))
+
+
+def _rank_within_creator(predicted: np.ndarray, creator: np.ndarray, plan_row: np.ndarray
+                         ) -> np.ndarray:
+    """1 = the creator's highest prediction; ties go by plan order."""
+    by_row = np.argsort(plan_row, kind="stable")
+    rank = np.empty(len(predicted))
+    rank[by_row] = pd.Series(predicted[by_row]).groupby(creator[by_row]).rank(
+        ascending=False, method="first").to_numpy()
+    return rank
 
 
 def _shifted(queries: pd.DataFrame) -> pd.DataFrame:
@@ -257,11 +277,18 @@ def _shifted(queries: pd.DataFrame) -> pd.DataFrame:
 
 def _week_probe(queries: pd.DataFrame) -> pd.DataFrame:
     """Each creator's first planned post at the 168 hours of the week starting at its slot."""
-    first = queries.drop_duplicates("creator").reset_index(drop=True)
+    first = _first_planned(queries).reset_index(drop=True)
     probe = first.loc[first.index.repeat(168)].reset_index(drop=True)
     hours = np.tile(np.arange(168), len(first))
     probe["posted_at"] = probe["posted_at"].dt.floor("h") + pd.to_timedelta(hours, unit="h")
     return probe
+
+
+def _first_planned(queries: pd.DataFrame) -> pd.DataFrame:
+    """Each creator's first row in plan order (parts are sorted by creator and time)."""
+    first = pd.Series(queries.index.to_numpy()).groupby(
+        queries["creator"].to_numpy(), sort=False).min()
+    return queries.loc[first.to_numpy()]
 
 
 def _table_best(queries: pd.DataFrame, probe_pred: np.ndarray
@@ -281,7 +308,7 @@ def _table_best(queries: pd.DataFrame, probe_pred: np.ndarray
         best_move[lo:lo + step] = np.argmax(gains, axis=2)
         best_gain[lo:lo + step] = np.take_along_axis(
             gains, best_move[lo:lo + step, :, None], axis=2)[:, :, 0]
-    first = queries.drop_duplicates("creator")  # the week tables' creators and starts
+    first = _first_planned(queries)  # the week tables' creators and starts
     codes = pd.Index(first["creator"]).get_indexer(queries["creator"])
     start = to_ns(first["posted_at"].dt.floor("h"))[codes]
     hour = ((to_ns(queries["posted_at"].dt.floor("h")) - start) // NS_PER_HOUR) % 168
