@@ -33,3 +33,36 @@ def map_distinct(values: pd.Series, mapping: Mapping) -> pd.Series:
     codes, distinct = pd.factorize(values, use_na_sentinel=False)
     mapped = pd.Series(distinct).map(mapping).to_numpy(dtype=object)
     return pd.Series(mapped[codes], index=values.index, dtype=object)
+
+
+def row_codes(columns: list[np.ndarray]) -> np.ndarray:
+    """Codes 0..k-1 of the distinct rows across ``columns`` (equal-length numeric arrays),
+    numbered in order of first appearance; NaN equals NaN and -0.0 equals 0.0, as in
+    ``groupby(..., dropna=False)``. Each row is hashed to one integer and the grouping is
+    then checked value by value (exact: a hash collision falls back to pandas' groupby)."""
+    canonical = [_canonical(c) for c in columns]
+    codes, _ = pd.factorize(_row_hash(canonical))
+    first = first_positions(codes)
+    for values in canonical:
+        seen = values[first][codes]
+        if not ((seen == values) | (np.isnan(seen) & np.isnan(values))).all():
+            frame = pd.DataFrame({i: v for i, v in enumerate(canonical)})
+            return frame.groupby(list(frame.columns), sort=False, dropna=False).ngroup(
+                ).to_numpy()
+    return codes
+
+
+def _row_hash(columns: list[np.ndarray]) -> np.ndarray:
+    mixed = np.zeros(len(columns[0]) if columns else 0, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for values in columns:
+            mixed = (mixed ^ values.view(np.uint64)) * np.uint64(0x9E3779B97F4A7C15)
+            mixed ^= mixed >> np.uint64(31)
+    return mixed
+
+
+def _canonical(values: np.ndarray) -> np.ndarray:
+    """float64 with one bit pattern per value: -0.0 as 0.0, every NaN as the same NaN."""
+    out = np.asarray(values, dtype=np.float64) + 0.0  # a copy; -0.0 + 0.0 is 0.0
+    out[np.isnan(out)] = np.nan
+    return out

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from recommender.distinct import first_positions, map_distinct, pair_codes
+from recommender import distinct
+from recommender.distinct import first_positions, map_distinct, pair_codes, row_codes
 
 _TEXT = st.lists(st.sampled_from(["a", "b", "c", "", None]), max_size=40)
 
@@ -32,3 +34,21 @@ def test_pair_codes_number_pairs_in_order_and_first_positions_find_them(
     distinct = list(dict.fromkeys(pairs))  # first-seen order
     assert codes.tolist() == [distinct.index(p) for p in pairs]
     assert first_positions(codes).tolist() == [pairs.index(p) for p in distinct]
+
+
+_VALUES = st.sampled_from([0.0, -0.0, 1.5, -2.0, np.nan, 7.0])
+
+
+@pytest.mark.parametrize("collide", [False, True])
+@given(st.lists(st.tuples(_VALUES, _VALUES, st.integers(0, 2)), max_size=40))
+def test_row_codes_number_rows_as_groupby_does(collide: bool, rows: list) -> None:
+    """Equal to ``groupby(dropna=False).ngroup()`` (NaN equals NaN, -0.0 equals 0.0),
+    also when every row hashes alike and the check falls back to pandas."""
+    columns = [np.array([r[i] for r in rows], dtype=float) for i in range(2)]
+    columns.append(np.array([r[2] for r in rows], dtype=np.int64))
+    frame = pd.DataFrame({i: c for i, c in enumerate(columns)})
+    expected = frame.groupby([0, 1, 2], sort=False, dropna=False).ngroup().to_numpy()
+    with pytest.MonkeyPatch.context() as patch:
+        if collide:
+            patch.setattr(distinct, "_row_hash", lambda cols: np.zeros(len(rows), np.uint64))
+        assert row_codes(columns).tolist() == expected.tolist()

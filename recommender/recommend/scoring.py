@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from recommender.distinct import first_positions
+from recommender.distinct import first_positions, row_codes
 from recommender.errors import ModelError
 from recommender.recommend.candidates import QUERY_COLUMNS
 from recommender.recommend.explain import ACTIONABLE, GROUPS, feature_group, group_contributions
@@ -155,8 +155,7 @@ def _typical_post_groups(model: Any, table: pd.DataFrame, creator: np.ndarray,
         columns = [c for c in matrix.columns if feature_group(str(c)) == group]
         if not columns:
             continue
-        keys = matrix[columns].assign(_creator=codes)
-        combo = keys.groupby(list(keys.columns), sort=False, dropna=False).ngroup().to_numpy()
+        combo = row_codes([matrix[c].to_numpy() for c in columns] + [codes])
         first = first_positions(combo)
         owner = codes[first]
         variant = typical.loc[owner].reset_index(drop=True)
