@@ -29,7 +29,7 @@ import pandas as pd
 
 from recommender.distinct import first_positions, pair_codes
 from recommender.engagement import TARGETS, lift_to_percent
-from recommender.features.context import NS_PER_HOUR, to_ns
+from recommender.features.context import NS_PER_HOUR, group_starts, to_ns
 from recommender.features.store_side import query_frame_creators
 from recommender.recommend import plan_io, scoring
 from recommender.recommend.candidates import QUERY_COLUMNS
@@ -246,7 +246,7 @@ def _fill(columns: dict[str, np.ndarray], queries: pd.DataFrame, scored: scoring
     columns["low"][at] = np.round(to_count(pred["low"]), 1)
     columns["high"][at] = np.round(to_count(pred["high"]), 1)
     columns["lift_pct"][at] = np.round(lift_to_percent(pred["lift"].to_numpy()), 1)
-    columns["rank"][at] = _rank_within_creator(predicted, queries["creator"].to_numpy(), at)
+    columns["rank"][at] = _rank_within_creator(predicted, queries["creator"], at)
     columns["reasons"][at] = top_reasons(scored.groups_for(slice(0, n), typical))
     extra_pred = scored.pred["predicted"].to_numpy()[n:]
     if exact:
@@ -257,13 +257,13 @@ def _fill(columns: dict[str, np.ndarray], queries: pd.DataFrame, scored: scoring
         _better(columns, queries, *_table_best(queries, extra_pred))
 
 
-def _rank_within_creator(predicted: np.ndarray, creator: np.ndarray, plan_row: np.ndarray
-                         ) -> np.ndarray:
+def _rank_within_creator(predicted: np.ndarray, creator: np.ndarray | pd.Series,
+                         plan_row: np.ndarray) -> np.ndarray:
     """1 = the creator's highest prediction; ties go by plan order."""
-    by_row = np.argsort(plan_row, kind="stable")
-    rank = np.empty(len(predicted))
-    rank[by_row] = pd.Series(predicted[by_row]).groupby(creator[by_row]).rank(
-        ascending=False, method="first").to_numpy()
+    codes, _ = pd.factorize(creator)
+    order = np.lexsort((plan_row, -np.asarray(predicted, dtype="float64"), codes))
+    rank = np.empty(len(order))
+    rank[order] = np.arange(len(order)) - group_starts(codes[order]) + 1.0
     return rank
 
 
@@ -286,9 +286,10 @@ def _week_probe(queries: pd.DataFrame) -> pd.DataFrame:
 
 def _first_planned(queries: pd.DataFrame) -> pd.DataFrame:
     """Each creator's first row in plan order (parts are sorted by creator and time)."""
-    first = pd.Series(queries.index.to_numpy()).groupby(
-        queries["creator"].to_numpy(), sort=False).min()
-    return queries.loc[first.to_numpy()]
+    codes, creators = pd.factorize(queries["creator"])
+    first = np.full(len(creators), np.iinfo(np.int64).max)
+    np.minimum.at(first, codes, queries.index.to_numpy(dtype=np.int64))
+    return queries.loc[first]
 
 
 def _table_best(queries: pd.DataFrame, probe_pred: np.ndarray
