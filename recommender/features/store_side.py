@@ -128,7 +128,8 @@ def build_context(data: StoreData, queries: pd.DataFrame | None, config: Feature
 
 def query_frame_creators(queries: pd.DataFrame) -> list[str]:
     """The distinct creators of ``queries``, as ``store_side(creators=...)`` wants them."""
-    return [str(c) for c in pd.unique(queries["creator"].astype("string").dropna())]
+    distinct = pd.Series(pd.unique(queries["creator"]))  # before any per-row conversion
+    return [str(c) for c in pd.unique(distinct.astype("string").dropna())]
 
 
 def _codes(vocab: pd.Index, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

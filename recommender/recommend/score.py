@@ -83,7 +83,7 @@ def score_plan(plan: str | Path, data: StoreData, model: Any) -> ScoreResult:
     columns = _empty_columns(len(frame))
     method = "none"
     if good.any():
-        method = _score_into(columns, queries[good], data, model)
+        method = _score_into(columns, queries.loc[good, [*QUERY_COLUMNS, "zone"]], data, model)
     columns["creator_known"] = queries["known"].to_numpy()
     columns["error"] = queries["error"].to_numpy()
     out = frame.copy()  # read_plan numbers the rows 0..n-1: plan row i is at i
@@ -138,7 +138,8 @@ def _validate(frame: pd.DataFrame, data: StoreData, path: str
     stored = np.isin(np.asarray(creators.values, dtype=object),
                      data.posts["creator"].astype(str).unique())
     queries = pd.DataFrame({
-        "creator": creator, "posted_at": planned, "caption": plan_io.text(frame, "caption"),
+        "creator": creators.whole(),
+        "posted_at": planned, "caption": _Distinct(plan_io.text(frame, "caption")).whole(),
         "hashtags": plan_io.parse_hashtags(plan_io.text(frame, "hashtags")),
         "sound_id": sounds.category(sound_id), "sound_name": sounds.category(sound_name),
         "sound_is_original": original[sounds.codes], "duration_s": duration.astype("float64"),
@@ -157,6 +158,10 @@ class _Distinct:
     def __init__(self, column: pd.Series) -> None:
         self.codes, self.values = pd.factorize(column, use_na_sentinel=False)
         self.index = column.index
+
+    def whole(self) -> pd.Series:
+        """The column itself, as a categorical column."""
+        return self.category(np.asarray(self.values, dtype=object))
 
     def category(self, per_value: np.ndarray) -> pd.Series:
         """A value per distinct value, spread over the rows as a categorical column (rows
