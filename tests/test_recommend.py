@@ -162,3 +162,26 @@ def test_csv_plans_keep_pass_through_text_exactly(tmp_path: Path) -> None:
     out = tmp_path / "out.csv"
     plan_io.write_plan(frame, out)
     assert "007" in out.read_text()
+
+
+def test_neutralise_of_a_large_frame_checks_columns_on_two_threads_alike() -> None:
+    caption = np.full(100_000, "ok", dtype=object)
+    caption[[3, 50_000, 99_999]] = ["=SUM(A1)", "-4", "@x"]
+    frame = pd.DataFrame({"caption": caption, "n": np.arange(100_000) - 5.0})
+    safe = plan_io.neutralise(frame)
+    assert safe["caption"].iloc[[3, 50_000, 99_999, 4]].tolist() == ["'=SUM(A1)", "-4", "'@x",
+                                                                    "ok"]
+    assert safe["n"].equals(frame["n"])
+
+
+def test_csv_written_in_chunks_equals_one_write(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    frame = pd.DataFrame({"a": ["x", "y,z", None, "w", "v"], "b": [1.5, np.nan, 3.0, -1.0, 2.0],
+                          "c": pd.array([1, None, 3, 4, 5], dtype="Int64")})
+    for rows in (0, 1, 5):
+        plan_io._write_csv(frame.iloc[:rows], tmp_path / "chunks.csv", chunk_rows=2)
+        pacsv.write_csv(pa.Table.from_pandas(frame.iloc[:rows], preserve_index=False),
+                        tmp_path / "one.csv")
+        assert (tmp_path / "chunks.csv").read_bytes() == (tmp_path / "one.csv").read_bytes()

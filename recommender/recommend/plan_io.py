@@ -137,20 +137,30 @@ def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
     Only text columns are touched; numbers (including negative ones) stay numbers.
     """
     out = frame.copy()
-    for column in out.columns:
-        values = out[column]
-        if not (pd.api.types.is_string_dtype(values) or values.dtype == object):
-            continue
-        as_text = values.astype("string")
-        risky = as_text.str.slice(0, 1).isin(FORMULA_START).to_numpy(dtype=bool, copy=True)
-        if not risky.any():
-            continue
-        # "-4" or "+1.5" is a number, not a formula: leave numbers as they are.
+    texts = [c for c in out.columns
+             if pd.api.types.is_string_dtype(out[c]) or out[c].dtype == object]
+    if len(out) < 100_000:
+        risky = [_formulas(out[c]) for c in texts]
+    else:  # Arrow's string kernels release the GIL: two columns at a time
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            risky = list(pool.map(_formulas, (out[c] for c in texts)))
+    for column, rows in zip(texts, risky):
+        if rows.any():
+            as_text = out[column].astype("string")
+            out[column] = as_text.where(~rows, "'" + as_text)
+    return out
+
+
+def _formulas(values: pd.Series) -> np.ndarray:
+    """Rows of a text column that start like a formula and are not numbers ("-4")."""
+    as_text = values.astype("string")
+    risky = as_text.str.slice(0, 1).isin(FORMULA_START).to_numpy(dtype=bool, copy=True)
+    if risky.any():
         number = pd.to_numeric(as_text[risky], errors="coerce").notna().to_numpy()
         risky[np.flatnonzero(risky)[number]] = False
-        if risky.any():
-            out[column] = as_text.where(~risky, "'" + as_text)
-    return out
+    return risky
 
 
 def write_plan(frame: pd.DataFrame, path: str | Path) -> None:
@@ -158,15 +168,37 @@ def write_plan(frame: pd.DataFrame, path: str | Path) -> None:
     fmt = plan_format(path)
     safe = neutralise(frame)
     if fmt == "csv":
-        import pyarrow as pa
-        import pyarrow.csv as pacsv
-
-        pacsv.write_csv(pa.Table.from_pandas(safe, preserve_index=False), path)
+        _write_csv(safe, path)
     elif fmt == "parquet":
         safe.to_parquet(path, index=False)
     else:
         safe.to_json(path, orient="records", lines=path.suffix.lower() == ".jsonl",
                      date_format="iso", force_ascii=False)
+
+
+def _write_csv(frame: pd.DataFrame, path: Path, chunk_rows: int = 250_000) -> None:
+    """Arrow's CSV writer formats on one core; chunks of rows are formatted on two threads
+    (it releases the GIL) and written in order, the header once."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    starts = range(0, max(table.num_rows, 1), chunk_rows)
+
+    def formatted(start: int) -> pa.Buffer:
+        sink = pa.BufferOutputStream()
+        pacsv.write_csv(table.slice(start, chunk_rows), sink,
+                        write_options=pacsv.WriteOptions(include_header=start == 0))
+        return sink.getvalue()
+
+    if len(starts) == 1:
+        pacsv.write_csv(table, path)
+        return
+    from concurrent.futures import ThreadPoolExecutor  # only large plans pay its import
+
+    with ThreadPoolExecutor(max_workers=2) as pool, path.open("wb") as out:
+        for chunk in pool.map(formatted, starts):
+            out.write(chunk)
 
 
 def to_number(values: pd.Series) -> pd.Series:
