@@ -66,3 +66,41 @@ def _canonical(values: np.ndarray) -> np.ndarray:
     out = np.asarray(values, dtype=np.float64) + 0.0  # a copy; -0.0 + 0.0 is 0.0
     out[np.isnan(out)] = np.nan
     return out
+
+
+class Distinct:
+    """A column's distinct values (``values``) and each row's position among them."""
+
+    def __init__(self, column: pd.Series) -> None:
+        self.codes, self.values = pd.factorize(column, use_na_sentinel=False)
+        self.index = column.index
+
+    def whole(self) -> pd.Series:
+        """The column itself, as a categorical column."""
+        return self.category(np.asarray(self.values, dtype=object))
+
+    def category(self, per_value: np.ndarray) -> pd.Series:
+        """A value per distinct value, spread over the rows as a categorical column (rows
+        are cut into parts by integer codes, not by copying text)."""
+        codes, categories = pd.factorize(per_value, use_na_sentinel=True)
+        return pd.Series(pd.Categorical.from_codes(codes[self.codes], categories),
+                         index=self.index)
+
+
+class TextColumn:
+    """A text column of ``n`` rows ("" until set) filled piece by piece as codes into its
+    distinct texts: output columns repeat a few texts (reasons, slots), and turning a
+    million Python strings into a pandas column one by one is what costs."""
+
+    def __init__(self, n: int) -> None:
+        self.codes = np.zeros(n, dtype=np.int64)
+        self.texts: dict[str, int] = {"": 0}
+
+    def put(self, rows: np.ndarray, codes: np.ndarray, texts: np.ndarray) -> None:
+        """Row ``rows[i]`` gets ``texts[codes[i]]``."""
+        known = np.array([self.texts.setdefault(str(t), len(self.texts)) for t in texts],
+                         dtype=np.int64)
+        self.codes[rows] = known[codes]
+
+    def column(self) -> pd.api.extensions.ExtensionArray:
+        return pd.array(np.array(list(self.texts), dtype=object), dtype="str").take(self.codes)

@@ -52,3 +52,18 @@ def test_row_codes_number_rows_as_groupby_does(collide: bool, rows: list) -> Non
         if collide:
             patch.setattr(distinct, "_row_hash", lambda cols: np.zeros(len(rows), np.uint64))
         assert row_codes(columns).tolist() == expected.tolist()
+
+
+def test_text_column_puts_texts_by_code_and_builds_a_string_column() -> None:
+    column = distinct.TextColumn(5)
+    column.put(np.array([4, 0]), np.array([1, 0]), np.array(["b", "a"], dtype=object))
+    column.put(np.array([2]), np.array([0]), np.array(["b"], dtype=object))
+    values = column.column()
+    assert str(values.dtype) == "str" and list(values) == ["b", "", "b", "", "a"]
+
+
+def test_distinct_spreads_per_value_results_as_a_categorical_column() -> None:
+    column = pd.Series(["x", "y", "x", ""], index=[7, 8, 9, 10], dtype="string")
+    spread = distinct.Distinct(column).category(np.array(["X", None, "E"], dtype=object))
+    assert spread.index.equals(column.index)
+    assert spread.astype(object).where(spread.notna(), None).tolist() == ["X", None, "X", "E"]

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from recommender.distinct import first_positions
+from recommender.distinct import first_positions, row_codes
 from recommender.engagement import lift_to_percent
 
 ACTIONABLE = ("timing", "sound", "hashtags", "duration", "caption", "cadence")
@@ -113,6 +113,13 @@ def top_reasons(groups: pd.DataFrame, reference: np.ndarray | None = None, k: in
     """For each row, its ``k`` actionable groups with the largest |contribution - reference|,
     as "posting time +12%; sound -4%" (numpy argsort over the group matrix, no Python loop
     over rows except the final string join)."""
+    codes, texts = reason_codes(groups, reference, k)
+    return texts[codes].tolist()
+
+
+def reason_codes(groups: pd.DataFrame, reference: np.ndarray | None = None, k: int = 2
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """``top_reasons`` as each row's code into the distinct texts, and those texts."""
     matrix = groups[list(ACTIONABLE)].to_numpy(dtype="float64")
     if reference is not None:
         matrix = matrix - reference
@@ -120,10 +127,9 @@ def top_reasons(groups: pd.DataFrame, reference: np.ndarray | None = None, k: in
     picked = np.take_along_axis(matrix, order, axis=1)
     percents = np.rint(np.expm1(picked) * 100.0).astype(np.int64)
     # Rows repeat (groups, percents) combinations: each distinct one is worded once.
-    keys = pd.DataFrame(np.concatenate([order, percents], axis=1))
-    combo = keys.groupby(list(keys.columns), sort=False).ngroup().to_numpy()
+    combo = row_codes(list(np.concatenate([order, percents], axis=1).T))
     first = first_positions(combo)
-    return _reason_text(order[first], percents[first])[combo].tolist()
+    return combo, _reason_text(order[first], percents[first])
 
 
 def _reason_text(order: np.ndarray, percents: np.ndarray) -> np.ndarray:

@@ -27,13 +27,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from recommender.distinct import first_positions, pair_codes
+from recommender.distinct import Distinct, TextColumn, first_positions, pair_codes
 from recommender.engagement import TARGETS, lift_to_percent
 from recommender.features.context import NS_PER_HOUR, group_starts, to_ns
 from recommender.features.store_side import query_frame_creators
 from recommender.recommend import plan_io, scoring
 from recommender.recommend.candidates import QUERY_COLUMNS
-from recommender.recommend.explain import top_reasons
+from recommender.recommend.explain import reason_codes
 from recommender.recommend.scoring import score_batch, to_count
 from recommender.store import StoreData, timezone_lookup
 
@@ -85,10 +85,13 @@ def score_plan(plan: str | Path, data: StoreData, model: Any) -> ScoreResult:
     if good.any():
         method = _score_into(columns, queries.loc[good, [*QUERY_COLUMNS, "zone"]], data, model)
     columns["creator_known"] = queries["known"].to_numpy()
-    columns["error"] = queries["error"].to_numpy()
+    errors = queries["error"].array  # categorical: a few messages
+    columns["error"] = pd.array(np.asarray(errors.categories, dtype=object),
+                                dtype="str").take(errors.codes)
     out = frame.copy()  # read_plan numbers the rows 0..n-1: plan row i is at i
     for column in OUTPUT_COLUMNS:
-        out[column] = columns[column]
+        values = columns[column]
+        out[column] = values.column() if isinstance(values, TextColumn) else values
     out["rank"] = out["rank"].astype("Int64")
     target = str(getattr(model, "target", "weighted"))
     result = ScoreResult(
@@ -102,7 +105,7 @@ def score_plan(plan: str | Path, data: StoreData, model: Any) -> ScoreResult:
 def _validate(frame: pd.DataFrame, data: StoreData, path: str
               ) -> tuple[pd.DataFrame, pd.DataFrame]:
     creator = plan_io.text(frame, "creator")
-    creators = _Distinct(creator)  # plans repeat creators and sounds: work per distinct
+    creators = Distinct(creator)  # plans repeat creators and sounds: work per distinct
     zone_of = pd.Series(creators.values, dtype=object).map(
         timezone_lookup(data.creators)).fillna("UTC").astype(str)
     zones = creators.category(zone_of.to_numpy())
@@ -127,9 +130,9 @@ def _validate(frame: pd.DataFrame, data: StoreData, path: str
             rejects.append(pd.DataFrame({"file": path, "row": np.flatnonzero(bad) + 1,
                                          "field": fieldname, "reason": reason,
                                          "value": values[bad].str.slice(0, 80).to_numpy()}))
-    error = np.array([""] + [f"{f}: {reason}" for f, _, reason, _ in problems],
-                     dtype=object)[first_problem]
-    sounds = _Distinct(plan_io.text(frame, "sound"))
+    error = pd.Categorical.from_codes(first_problem, [""] + [
+        f"{f}: {reason}" for f, _, reason, _ in problems])
+    sounds = Distinct(plan_io.text(frame, "sound"))
     original = pd.Series(sounds.values, dtype="string").str.lower().isin(
         ["", "original", "original sound"]).to_numpy(dtype=bool)
     sound_id = pd.Series(sounds.values, dtype=object).map(_sound_ids(data.posts)).to_numpy()
@@ -139,7 +142,7 @@ def _validate(frame: pd.DataFrame, data: StoreData, path: str
                      data.posts["creator"].astype(str).unique())
     queries = pd.DataFrame({
         "creator": creators.whole(),
-        "posted_at": planned, "caption": _Distinct(plan_io.text(frame, "caption")).whole(),
+        "posted_at": planned, "caption": Distinct(plan_io.text(frame, "caption")).whole(),
         "hashtags": plan_io.parse_hashtags(plan_io.text(frame, "hashtags")),
         "sound_id": sounds.category(sound_id), "sound_name": sounds.category(sound_name),
         "sound_is_original": original[sounds.codes], "duration_s": duration.astype("float64"),
@@ -152,25 +155,6 @@ def _validate(frame: pd.DataFrame, data: StoreData, path: str
     return queries, rejected.reset_index(drop=True)
 
 
-class _Distinct:
-    """A column's distinct values (``values``) and each row's position among them."""
-
-    def __init__(self, column: pd.Series) -> None:
-        self.codes, self.values = pd.factorize(column, use_na_sentinel=False)
-        self.index = column.index
-
-    def whole(self) -> pd.Series:
-        """The column itself, as a categorical column."""
-        return self.category(np.asarray(self.values, dtype=object))
-
-    def category(self, per_value: np.ndarray) -> pd.Series:
-        """A value per distinct value, spread over the rows as a categorical column (rows
-        are cut into parts by integer codes, not by copying text)."""
-        codes, categories = pd.factorize(per_value, use_na_sentinel=True)
-        return pd.Series(pd.Categorical.from_codes(codes[self.codes], categories),
-                         index=self.index)
-
-
 def _sound_ids(posts: pd.DataFrame) -> dict[str, str]:
     named = posts.loc[~posts["sound_is_original"].fillna(True).astype(bool),
                       ["sound_name", "sound_id"]].dropna()
@@ -178,11 +162,11 @@ def _sound_ids(posts: pd.DataFrame) -> dict[str, str]:
     return dict(zip(top["sound_name"].astype(str), top["sound_id"].astype(str)))
 
 
-def _empty_columns(n: int) -> dict[str, np.ndarray]:
+def _empty_columns(n: int) -> dict[str, Any]:
     """The scored output columns for ``n`` plan rows, before scoring (plan row i at i)."""
     numbers = ("predicted", "low", "high", "lift_pct", "rank", "better_slot_gain_pct")
-    columns = {c: np.full(n, np.nan) for c in numbers}
-    columns.update({c: np.full(n, "", dtype=object) for c in ("reasons", "better_slot")})
+    columns: dict[str, Any] = {c: np.full(n, np.nan) for c in numbers}
+    columns.update({c: TextColumn(n) for c in ("reasons", "better_slot")})
     return columns
 
 
@@ -252,7 +236,7 @@ def _fill(columns: dict[str, np.ndarray], queries: pd.DataFrame, scored: scoring
     columns["high"][at] = np.round(to_count(pred["high"]), 1)
     columns["lift_pct"][at] = np.round(lift_to_percent(pred["lift"].to_numpy()), 1)
     columns["rank"][at] = _rank_within_creator(predicted, queries["creator"], at)
-    columns["reasons"][at] = top_reasons(scored.groups_for(slice(0, n), typical))
+    columns["reasons"].put(at, *reason_codes(scored.groups_for(slice(0, n), typical)))
     extra_pred = scored.pred["predicted"].to_numpy()[n:]
     if exact:
         gain = extra_pred.reshape(n, len(SHIFT_HOURS)) - predicted[:, None]
@@ -329,19 +313,19 @@ def _better(columns: dict[str, np.ndarray], queries: pd.DataFrame, best: np.ndar
     found = (pct >= BETTER_MARGIN_PCT) & (shift != 0)
     when = queries["posted_at"] + pd.to_timedelta(shift, unit="h")
     at = queries.index.to_numpy()[found]
-    columns["better_slot"][at] = _local_iso(when[found], queries["zone"][found]).to_numpy()
+    columns["better_slot"].put(at, *_local_iso(when[found], queries["zone"][found]))
     columns["better_slot_gain_pct"][at] = np.round(pct[found], 1)
 
 
-def _local_iso(times: pd.Series, zones: pd.Series) -> pd.Series:
-    """ISO 8601 local times with offset ("2025-07-08T19:00:00+02:00"). Plans repeat
-    (time, zone) pairs, so each distinct pair is formatted once and the texts are shared."""
+def _local_iso(times: pd.Series, zones: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """ISO 8601 local times with offset ("2025-07-08T19:00:00+02:00"), as each row's code
+    into the distinct texts and those texts: plans repeat (time, zone) pairs, so each
+    distinct pair is formatted once."""
     utc = to_ns(times)
     zone_text = zones.astype(str).to_numpy()
     pair = pair_codes(utc, zone_text)
     first = first_positions(pair)
-    return pd.Series(_format_local(utc[first], zone_text[first])[pair], index=times.index,
-                     dtype=object)
+    return pair, _format_local(utc[first], zone_text[first])
 
 
 def _format_local(utc: np.ndarray, zones: np.ndarray) -> np.ndarray:
