@@ -304,6 +304,35 @@ def test_featurize_queries_do_not_see_each_other_and_keep_order() -> None:
     assert (got["age_days"] == 3).all()
 
 
+def test_batches_against_one_store_side_equal_one_pass() -> None:
+    """A large plan is featurised in parts against one store side: every part's rows get
+    exactly the features of one pass over the whole plan (creators, tags and sounds the
+    store never saw included); a creator the side was not built for is refused."""
+    from recommender.datasets import make_posts
+    from recommender.features.store_side import query_frame_creators, store_side
+
+    data = make_posts(n_creators=5, days=40, seed=1).as_store_data()
+    posts = data.posts.sample(90, random_state=1).reset_index(drop=True)
+    rng = np.random.default_rng(2)
+    queries = pd.DataFrame({
+        "creator": np.where(rng.random(90) < 0.2, "new_creator", posts["creator"]),
+        "posted_at": posts["posted_at"] + pd.to_timedelta(rng.integers(-48, 48, 90), unit="h"),
+        "hashtags": [[*tags, "never_seen"] if i % 3 == 0 else tags
+                     for i, tags in enumerate(posts["hashtags"])],
+        "sound_id": posts["sound_id"],
+        "sound_name": np.where(np.arange(90) % 4 == 0, "A new sound", posts["sound_name"]),
+        "sound_is_original": posts["sound_is_original"], "duration_s": posts["duration_s"],
+        "caption": posts["caption"],
+    }).sort_values("creator", kind="stable")
+    whole = featurize(data, queries)
+    side = store_side(data, FeatureConfig(), creators=query_frame_creators(queries))
+    parts = [featurize(data, part, FeatureConfig(), side)
+             for part in (queries.iloc[:30], queries.iloc[30:31], queries.iloc[31:])]
+    pd.testing.assert_frame_equal(pd.concat(parts), whole)
+    with pytest.raises(ValueError, match="not among those the store side was built for"):
+        featurize(data, queries.assign(creator="someone_else").iloc[:2], FeatureConfig(), side)
+
+
 def test_generated_store_builds_a_complete_table() -> None:
     from recommender.datasets import make_posts
 
