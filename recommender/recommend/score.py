@@ -214,7 +214,7 @@ def _creator_parts(queries: pd.DataFrame, rows: int) -> list[pd.DataFrame]:
 def _creator_time_order(codes: np.ndarray, t: np.ndarray) -> np.ndarray:
     """Stable permutation by (creator code, time): one sort of a combined integer key where
     it fits in int64 (a third of ``np.lexsort``'s time), else lexsort."""
-    seconds = (t - t.min(initial=0)) // 10**9
+    seconds = (t - (t.min() if len(t) else 0)) // 10**9
     span = int(seconds.max(initial=0)) + 1
     if (int(codes.max(initial=0)) + 1) * span < 2**62:
         return np.argsort(codes.astype(np.int64) * span + seconds, kind="stable")
