@@ -142,7 +142,7 @@ def _validate(frame: pd.DataFrame, data: StoreData, path: str
                      data.posts["creator"].astype(str).unique())
     queries = pd.DataFrame({
         "creator": creators.whole(),
-        "posted_at": planned, "caption": Distinct(plan_io.text(frame, "caption")).whole(),
+        "posted_at": planned, "caption": plan_io.text(frame, "caption"),
         "hashtags": plan_io.parse_hashtags(plan_io.text(frame, "hashtags")),
         "sound_id": sounds.category(sound_id), "sound_name": sounds.category(sound_name),
         "sound_is_original": original[sounds.codes], "duration_s": duration.astype("float64"),
