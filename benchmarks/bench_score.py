@@ -3,8 +3,10 @@
 Generates a store (50 creators, 180 days), trains a champion once, writes a plan of N rows
 (default 1,000,000; 2% of rows for creators not in the store, hashtags, sounds, durations
 and a pass-through column), then times `score_plan` + `write_plan` and prints the median.
+Every row has the same caption unless ``--unique-captions`` (real plans' captions mostly
+differ: the caption features are then worked out for a million distinct texts).
 
-    .venv/bin/python benchmarks/bench_score.py [--rows 1000000] [--runs 3]
+    .venv/bin/python benchmarks/bench_score.py [--rows 1000000] [--runs 3] [--unique-captions]
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ def build(root: Path) -> tuple[Path, Path]:
     return data_dir, models_dir
 
 
-def write_plan(path: Path, rows: int, creators: list[str], start: pd.Timestamp) -> None:
+def write_plan(path: Path, rows: int, creators: list[str], start: pd.Timestamp,
+               unique_captions: bool = False) -> None:
     rng = np.random.default_rng(0)
     names = np.array(creators + [f"new_creator_{i}" for i in range(len(creators) // 50 + 1)])
     pick = np.where(rng.random(rows) < 0.02, len(creators) + rng.integers(0, len(names)
@@ -41,7 +44,8 @@ def write_plan(path: Path, rows: int, creators: list[str], start: pd.Timestamp) 
     pd.DataFrame({
         "creator": names[pick],
         "planned_at": when.strftime("%Y-%m-%dT%H:%M"),
-        "caption": "new post idea",
+        "caption": (np.char.add("new post idea #", np.arange(rows).astype(str))
+                    if unique_captions else "new post idea"),
         "hashtags": tags[rng.integers(0, len(tags), rows)],
         "sound": sounds[rng.integers(0, len(sounds), rows)],
         "duration_s": rng.integers(8, 90, rows),
@@ -53,6 +57,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--unique-captions", action="store_true")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="bench-score-"))
     data_dir, models_dir = build(root)
@@ -64,7 +69,7 @@ def main() -> None:
     data = Store(data_dir).load()
     plan = root / "plan.csv"
     write_plan(plan, args.rows, sorted(data.posts["creator"].unique()),
-               data.posts["collected_at"].max().floor("h"))
+               data.posts["collected_at"].max().floor("h"), args.unique_captions)
     model = load_champion(models_dir)
     times = []
     for _ in range(args.runs):
@@ -72,7 +77,9 @@ def main() -> None:
         result = score_plan(plan, data, model)
         write_scored(result.rows, root / "scored.csv")
         times.append(time.perf_counter() - start)
-    print(f"score {args.rows:,} plan rows end to end (read CSV -> score -> write CSV): median "
+    captions = "unique captions" if args.unique_captions else "one caption"
+    print(f"score {args.rows:,} plan rows ({captions}) end to end (read CSV -> score -> "
+          "write CSV): median "
           f"{statistics.median(times):.1f} s over {args.runs} runs (min {min(times):.1f}, "
           f"max {max(times):.1f}); better slots via {result.better_slot_method}; "
           f"summary {result.summary}")
