@@ -6,8 +6,6 @@ and map a lookup over the distinct values only (hash-based, no sort of a million
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 import pandas as pd
 
@@ -28,11 +26,13 @@ def pair_codes(a: np.ndarray | pd.Series, b: np.ndarray | pd.Series) -> np.ndarr
     return codes
 
 
-def map_distinct(values: pd.Series, mapping: Mapping) -> pd.Series:
-    """``values.map(mapping)`` (NaN where unmapped), looked up once per distinct value."""
-    codes, distinct = pd.factorize(values, use_na_sentinel=False)
-    mapped = pd.Series(distinct).map(mapping).to_numpy(dtype=object)
-    return pd.Series(mapped[codes], index=values.index, dtype=object)
+def object_codes(values: np.ndarray) -> np.ndarray:
+    """Codes 0..k-1 of the distinct *objects* in an object array, by identity: parsed tag
+    lists are shared by the rows that repeat them, and grouping by ``id`` costs one integer
+    hash per row where comparing the lists would cost a Python comparison each."""
+    ids = np.fromiter(map(id, values), dtype=np.uint64, count=len(values))
+    codes, _ = pd.factorize(ids)  # all alive at once, so equal ids are the same object
+    return codes
 
 
 def row_codes(columns: list[np.ndarray]) -> np.ndarray:

@@ -9,20 +9,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from recommender import distinct
-from recommender.distinct import first_positions, map_distinct, pair_codes, row_codes
-
-_TEXT = st.lists(st.sampled_from(["a", "b", "c", "", None]), max_size=40)
+from recommender.distinct import first_positions, pair_codes, row_codes
 
 
-@given(_TEXT)
-def test_map_distinct_equals_map(values: list) -> None:
-    series = pd.Series(values, dtype="string", index=np.arange(len(values)) * 3)
-    mapping = {"a": "Europe/Paris", "b": "UTC", "": "empty"}
-    expected = series.astype(object).map(mapping)
-    got = map_distinct(series, mapping)
-    assert got.index.equals(series.index)
-    assert got.isna().tolist() == expected.isna().tolist()
-    assert got.dropna().tolist() == expected.dropna().tolist()
+def test_object_codes_group_rows_by_the_very_same_object() -> None:
+    shared, twin = ["fyp"], ["fyp"]  # equal, but not the same object
+    values = np.empty(5, dtype=object)
+    values[:] = [shared, twin, shared, None, None]
+    assert distinct.object_codes(values).tolist() == [0, 1, 0, 2, 2]
+    assert distinct.object_codes(np.empty(0, dtype=object)).tolist() == []
 
 
 @given(st.lists(st.integers(0, 3), max_size=40), st.lists(st.sampled_from("xy"), max_size=40))

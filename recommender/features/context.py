@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from recommender.distinct import first_positions
+from recommender.distinct import first_positions, object_codes
 from recommender.engagement import log_engagement
 from recommender.features.config import FeatureConfig
 from recommender.store import StoreData
@@ -244,8 +244,7 @@ def explode_shared_tags(hashtags: pd.Series) -> tuple[np.ndarray, np.ndarray, li
     Returns the row positions, each occurrence's index into ``tags`` and ``tags``, the
     exploded distinct objects."""
     values = hashtags.to_numpy(dtype="object")
-    ids = np.fromiter(map(id, values), dtype=np.uint64, count=len(values))
-    objects, _ = pd.factorize(ids)  # all alive at once, so equal ids are the same object
+    objects = object_codes(values)
     first = first_positions(objects)
     object_rows, tags = explode_tags(pd.Series(values[first], dtype="object"))
     object_lengths = np.bincount(object_rows, minlength=len(first))

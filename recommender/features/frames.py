@@ -13,7 +13,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from recommender.distinct import first_positions, pair_codes
+from recommender.distinct import first_positions, object_codes, pair_codes
 from recommender.features.config import FeatureConfig
 from recommender.features.context import floats, history_outcome, to_ns
 from recommender.store import post_keys
@@ -96,8 +96,7 @@ def _shared_tag_lists(values: np.ndarray) -> np.ndarray:
     """Parsed tag lists; each distinct value is parsed once and the lists are shared
     (read-only). Candidate grids and plans repeat a few tag sets many times, often as the
     very same object, so values are first grouped by identity (cheap for a million rows)."""
-    ids = np.fromiter(map(id, values), dtype=np.uint64, count=len(values))
-    codes, _ = pd.factorize(ids)
+    codes = object_codes(values)
     first = first_positions(codes)
     by_value: dict[object, list[str]] = {}
     parsed = np.empty(len(first), dtype="object")
