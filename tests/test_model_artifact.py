@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from test_model_support import FAST, queries, small
@@ -62,14 +63,25 @@ def test_loaded_models_predict_through_the_c_api_like_lightgbm(  # type: ignore[
 def test_directory_holds_plain_files_and_a_complete_manifest(saved) -> None:  # type: ignore[no-untyped-def]
     _, path = saved
     names = {p.name for p in path.rglob("*") if p.is_file()}
-    assert names == {"model.txt", MANIFEST, "intervals.parquet", "importance.parquet"}
+    assert names == {"model.txt", MANIFEST, "intervals.parquet", "importance.parquet",
+                     "timing.parquet"}
     manifest = json.loads((path / MANIFEST).read_text())
     for key in ("format_version", "versions", "features", "categorical_features", "target",
                 "target_label", "horizon_days", "interval", "conformal_quantiles",
                 "training_window", "n_rows", "data_fingerprint"):
         assert manifest[key] is not None, key
     assert set(manifest["versions"]) >= {"lightgbm", "pandas", "numpy", "python", "recommender"}
-    assert manifest["categorical_features"]["local_hour"]
+    # Timing lives in the per-creator profile, not in the trees: no clock feature in them.
+    assert not set(manifest["features"]) & {"local_hour", "local_weekday", "hour_of_week"}
+    assert manifest["timing_profile"]["tau"] > 0
+
+
+def test_a_loaded_model_has_the_same_timing_profile(saved) -> None:  # type: ignore[no-untyped-def]
+    model, path = saved
+    loaded = load_model(path)
+    for creator in model.timing_.table_["creator"]:
+        np.testing.assert_allclose(loaded.timing_.week(creator), model.timing_.week(creator))
+        assert loaded.timing_.summary(creator) == model.timing_.summary(creator)
 
 
 def test_missing_directory(tmp_path: Path) -> None:

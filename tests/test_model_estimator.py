@@ -39,9 +39,12 @@ def test_contributions_add_up_to_the_prediction() -> None:
     model, data = fitted()
     table = preprocess(data, model.config, model.target).tail(50)
     contrib = model.contributions(table)
-    assert list(contrib.columns) == [*model.feature_names_, "bias"]
-    residual = model.predict_table(table) - model._offset(table)
+    # The trees' features, the timing profile (an additive part outside the trees), bias:
+    # together everything the prediction adds to the creator's level.
+    assert list(contrib.columns) == [*model.feature_names_, "slot_profile", "bias"]
+    residual = model.predict_table(table) - model.level(table)
     np.testing.assert_allclose(contrib.sum(axis=1).to_numpy(), residual, atol=1e-6)
+    np.testing.assert_allclose(contrib["slot_profile"].to_numpy(), model.timing_part(table))
 
 
 def test_intervals_reach_roughly_their_level_out_of_time() -> None:

@@ -9,6 +9,7 @@ what its features mean.
 from recommender.features.config import BROAD_HASHTAGS, FeatureConfig, config_for_target
 from recommender.features.pipeline import (
     categorical_features,
+    clock_features,
     feature_names,
     featurize,
     preprocess,
@@ -18,6 +19,7 @@ __all__ = [
     "BROAD_HASHTAGS",
     "FeatureConfig",
     "categorical_features",
+    "clock_features",
     "config_for_target",
     "feature_names",
     "featurize",

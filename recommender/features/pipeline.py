@@ -27,6 +27,15 @@ def feature_names(config: FeatureConfig = FeatureConfig()) -> list[str]:
     return [name for family in _FAMILIES for name in family.names(config)] + ["age_days"]
 
 
+def clock_features(config: FeatureConfig = FeatureConfig()) -> list[str]:
+    """Features that say *when* a post goes out (its local slot, the creator's own-slot
+    history, followers online at that hour); not the cadence ones (time since the
+    previous post), which describe spacing. Models with a timing profile leave these out
+    of the trees (see ``recommender.model.timing``)."""
+    return (["local_hour", "local_weekday", "hour_of_week"] + slots.names(config)
+            + activity.names(config))
+
+
 def categorical_features(config: FeatureConfig = FeatureConfig()) -> list[str]:
     """Features to treat as categories (whole-number codes): local hour and weekday."""
     return list(timing.CATEGORICAL)
@@ -71,7 +80,7 @@ def featurize(data: StoreData, queries: pd.DataFrame,
 
     ``queries``: ``creator``, ``posted_at`` and optionally ``caption``, ``hashtags``,
     ``sound_id``, ``sound_name``, ``sound_is_original``, ``duration_s``. Returns
-    ``feature_names(config)`` + ``baseline`` in the queries' order and index, ``age_days``
+    ``creator`` + ``feature_names(config)`` + ``baseline`` in the queries' order and index, ``age_days``
     = ``config.horizon_days``. Per-creator state is built for the queried creators only.
 
     ``side``: ``store_side.store_side(data, config, creators=...)`` built once for many
@@ -86,6 +95,8 @@ def featurize(data: StoreData, queries: pd.DataFrame,
     ctx = build_context(data, queries, config, side=side)
     table = _table(ctx, np.full(len(queries), float(config.horizon_days)), keys=False)
     table.index = queries.index
+    # Not a feature: the per-creator parts of a prediction (the timing profile) need it.
+    table.insert(0, "creator", queries["creator"].array)
     return table
 
 

@@ -7,6 +7,7 @@ Layout::
                                data fingerprint, intervals, backtest metrics vs baselines
     lookups/intervals.parquet  conformal residual quantiles per history bucket
     lookups/importance.parquet feature importance (gain)
+    lookups/timing.parquet     the per-creator timing profile (coefficients, check, summary)
 
 Nothing is unpickled: loading reads JSON, Parquet and LightGBM's own text format, and checks
 each against the manifest before use.
@@ -26,6 +27,7 @@ from recommender.errors import ModelError
 from recommender.features import FeatureConfig
 from recommender.model import _lgb
 from recommender.model.estimator import EngagementModel
+from recommender.model.timing import TimingProfile
 
 FORMAT = "tiktok-recommender-model"
 FORMAT_VERSION = 1
@@ -50,6 +52,9 @@ def save_model(model: EngagementModel, directory: str | Path,
     model.booster_.save_model(str(path / BOOSTER))
     model.intervals_.to_parquet(path / "lookups" / "intervals.parquet", index=False)
     model.importance().to_parquet(path / "lookups" / "importance.parquet", index=False)
+    timing = getattr(model, "timing_", None)
+    if timing is not None:
+        timing.to_frame().to_parquet(path / "lookups" / "timing.parquet", index=False)
     start, end = model.training_window_
     manifest = {
         "format": FORMAT,
@@ -61,6 +66,7 @@ def save_model(model: EngagementModel, directory: str | Path,
                                  for name in model.categorical_features_},
         "conformal_quantiles": model.intervals_.to_dict(orient="records"),
         "population_baseline": model.population_baseline_,
+        "timing_profile": None if timing is None else timing.state(),
         "training_window": {"first_post": start.isoformat(), "last_post": end.isoformat()},
         "n_rows": model.n_rows_,
         "data_fingerprint": getattr(model, "data_fingerprint_", None),
@@ -95,6 +101,9 @@ def _restore_state(model: EngagementModel, path: Path, manifest: dict[str, Any])
     model.categories_ = {k: list(v) for k, v in manifest["categorical_features"].items()}
     model.population_baseline_ = float(manifest["population_baseline"])
     model.intervals_ = _read_lookup(path, "intervals")
+    state = manifest.get("timing_profile")
+    model.timing_ = (None if state is None
+                     else TimingProfile.from_frame(_read_lookup(path, "timing"), state))
     window = manifest["training_window"]
     model.training_window_ = (pd.Timestamp(window["first_post"]), pd.Timestamp(window["last_post"]))
     model.n_rows_ = int(manifest["n_rows"])

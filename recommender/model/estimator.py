@@ -1,5 +1,10 @@
 """The engagement model: LightGBM on the leakage-safe training table, with intervals.
 
+Prediction (log scale) = the creator's level (trailing median; the population median without
+history) + the creator's timing profile at the post's slot (``recommender.model.timing``: one
+smooth, partially pooled, out-of-sample-checked estimate; 0 where timing barely matters) +
+the trees' part (content, trends, cadence, momentum: every feature but the clock ones).
+
 Intervals are split-conformal: ``fit`` first trains on the earliest 80% of posts (by time),
 measures the residuals on the latest 20% (out of time, as real use is), then refits on
 everything. The residual quantiles are kept per history bucket, so a creator with three
@@ -20,12 +25,14 @@ from recommender.errors import TrainingError, UsageError
 from recommender.features import (
     FeatureConfig,
     categorical_features,
+    clock_features,
     config_for_target,
     feature_names,
     featurize,
     preprocess,
 )
 from recommender.model import _lgb
+from recommender.model.timing import TimingProfile
 from recommender.store import StoreData, fingerprint_posts
 
 MIN_ROWS = 40
@@ -51,6 +58,7 @@ class EngagementModel:
         objective: str = "huber",
         monotone_age: bool = True,
         feature_config: FeatureConfig | None = None,
+        timing_profile: bool = True,
     ) -> None:
         self.target = target
         self.horizon_days = horizon_days
@@ -64,12 +72,14 @@ class EngagementModel:
         self.objective = objective
         self.monotone_age = monotone_age
         self.feature_config = feature_config
+        self.timing_profile = timing_profile
 
     # -- parameters ------------------------------------------------------------------------
     def get_params(self) -> dict[str, Any]:
         params = {k: getattr(self, k) for k in (
             "target", "horizon_days", "interval", "n_estimators", "learning_rate",
-            "num_leaves", "min_child_samples", "random_state", "objective", "monotone_age")}
+            "num_leaves", "min_child_samples", "random_state", "objective", "monotone_age",
+            "timing_profile")}
         return params
 
     @property
@@ -101,17 +111,21 @@ class EngagementModel:
                 f"only {len(table)} posts with a known outcome; at least {MIN_ROWS} are needed "
                 "to train (ingest more history)"
             )
-        self.feature_names_ = feature_names(self.config)
-        self.categorical_features_ = categorical_features(self.config)
+        clock = set(clock_features(self.config)) if self.timing_profile else set()
+        self.feature_names_ = [n for n in feature_names(self.config) if n not in clock]
+        self.categorical_features_ = [n for n in categorical_features(self.config)
+                                      if n in self.feature_names_]
         self.categories_ = {name: sorted(int(v) for v in table[name].dropna().unique())
                             for name in self.categorical_features_}
         table = table.sort_values("posted_at", kind="stable").reset_index(drop=True)
         self.population_baseline_ = float(np.nanmedian(table["y"]))
         cut = int(len(table) * (1 - CALIBRATION_SHARE))
+        self.timing_ = self._fit_timing(table.iloc[:cut])
         early = self._train(table.iloc[:cut])
         late = table.iloc[cut:]
         residuals = late["y"].to_numpy() - (self._offset(late) + early.predict(self._matrix(late)))
         self.intervals_ = self._conformal(late, residuals)
+        self.timing_ = self._fit_timing(table)
         self.booster_ = self._train(table)
         self.training_window_ = (table["posted_at"].min(), table["posted_at"].max())
         self.n_rows_ = len(table)
@@ -152,12 +166,33 @@ class EngagementModel:
             params["monotone_constraints_method"] = "advanced"
         return lgb.train(params, dataset, num_boost_round=self.n_estimators)
 
-    def _offset(self, table: pd.DataFrame) -> np.ndarray:
+    def _fit_timing(self, table: pd.DataFrame) -> TimingProfile | None:
+        """The timing profile from settled rows' residuals against the level."""
+        if not self.timing_profile:
+            return None
+        settled = table[table["age_days"].fillna(np.inf) >= self.config.settled_days]
+        residual = settled["y"].to_numpy(dtype="float64") - self.level(settled)
+        return TimingProfile().fit(settled["creator"].to_numpy(), settled["local_hour"].to_numpy(),
+                                   settled["local_weekday"].to_numpy(), residual)
+
+    def level(self, table: pd.DataFrame) -> np.ndarray:
         """The creator's usual level: trailing median, population median without history."""
         if self.target == "lift":
             return np.zeros(len(table))
         baseline = table["baseline"].astype("float64").fillna(self.population_baseline_)
         return baseline.to_numpy()
+
+    def timing_part(self, table: pd.DataFrame) -> np.ndarray:
+        """The creator's timing profile at each row's local slot (log scale; 0 without one)."""
+        timing = getattr(self, "timing_", None)
+        if timing is None:
+            return np.zeros(len(table))
+        return timing.effect(table["creator"], table["local_hour"].to_numpy(dtype="float64"),
+                             table["local_weekday"].to_numpy(dtype="float64"))
+
+    def _offset(self, table: pd.DataFrame) -> np.ndarray:
+        """Everything but the trees: level + timing profile."""
+        return self.level(table) + self.timing_part(table)
 
     def _matrix(self, table: pd.DataFrame) -> pd.DataFrame:
         return table[self.feature_names_].astype("float64")
@@ -206,7 +241,7 @@ class EngagementModel:
     def predict_features(self, table: pd.DataFrame, n_threads: int = 0) -> pd.DataFrame:
         pred = self.predict_table(table, n_threads)
         low, high = self.interval_table(table, pred)
-        baseline = self._offset(table)
+        baseline = self.level(table)
         out = pd.DataFrame(
             {"predicted": pred, "low": low, "high": high, "baseline": baseline,
              "lift": pred - baseline},
@@ -219,7 +254,10 @@ class EngagementModel:
     def contributions(self, table: pd.DataFrame) -> pd.DataFrame:
         """Per-feature contributions (LightGBM SHAP values) + ``bias``, one row per post."""
         values = self.booster_.predict(self._matrix(table), pred_contrib=True)
-        return pd.DataFrame(values, columns=[*self.feature_names_, "bias"], index=table.index)
+        out = pd.DataFrame(values, columns=[*self.feature_names_, "bias"], index=table.index)
+        # The timing profile is additive too: its value is this row's timing contribution.
+        out.insert(len(self.feature_names_), "slot_profile", self.timing_part(table))
+        return out
 
     def importance(self) -> pd.DataFrame:
         gain = self.booster_.feature_importance(importance_type="gain")

@@ -1,0 +1,347 @@
+"""Per-creator timing: one smooth, partially pooled profile of local hour and weekday.
+
+The one estimate of "when should this creator post": ``suggest``'s slot ranking, the
+``timing_effect`` figure, the report's heatmap and the timing reasons all read it, so they
+cannot disagree. The LightGBM trees get no clock feature (they fitted timing noise on real
+data); this profile is an additive part of the prediction instead.
+
+Model, on the residual r = outcome - the creator's trailing median (settled posts; clipped
+at +/-CLIP around the creator's median residual, so one viral post does not draw the curve):
+
+    r = a_c + f_c(hour, weekday) + noise,   f_c = basis(hour, weekday) . beta_c
+
+``basis``: HOUR_HARMONICS circular harmonics of the local hour and WEEKDAY_HARMONICS of the
+weekday (each averages to 0 over the week, so f_c is "vs the creator's average slot").
+``beta_c`` has the prior N(s x beta_pop, tau^2 I): shrunk to the population profile and,
+through ``s`` (0, 1/2 or 1), towards zero. ``s`` and ``tau`` are chosen out of sample: fitted
+on each creator's first 75% of posts, scored on the last 25%.
+
+The check that decides whether timing matters for a creator is out of sample too
+(forward chaining over FOLDS time blocks of the creator's posts): the profile fitted on the
+earlier blocks predicts each later post's slot value; the slope of the later residuals on
+that prediction is ~1 where the profile holds and ~0 where it does not. Where the slope is
+not positive with 80% confidence (one-sided), or the profile's best-vs-typical slot is worth under BARELY_PCT or
+its interval reaches FLOOR_PCT, timing "barely matters" and the creator's profile is scaled
+down to a tie-break (best slot +0.9%): slots are then equal in every figure a user sees
+(reasons start at 1%), and the order among equals follows the creator's best guess. Creators
+with fewer than MIN_POSTS settled posts get the same, and the reason says so; unknown
+creators get 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from recommender.engagement import lift_to_percent
+
+HOUR_HARMONICS = 3
+WEEKDAY_HARMONICS = 1
+CLIP = 1.5
+FOLDS = 8
+MIN_POSTS = 20
+MIN_CHECK_POSTS = 10  # later posts the out-of-sample check needs
+BARELY_PCT = 5.0
+FLOOR_PCT = 1.0
+Z80 = 1.2815515655446004  # two-sided 80% intervals
+# The check: the slope is positive with at least 80% confidence (one-sided). Measured on
+# generated worlds (benchmarks/bench_timing.py), even the true shape as the regressor leaves
+# about a fifth of creators with a real 1.5x best/worst hour undetectable from ~100 posts.
+Z_CHECK = 0.8416212335729143
+TAUS = (0.02, 0.05, 0.1, 0.15, 0.25, 0.4)
+PRIOR_SCALES = (0.0, 0.5, 1.0)
+TIE_BREAK = 0.009  # log scale: +0.9%, under the 1% at which a reason is shown
+POPULATION_RIDGE = 50.0  # pseudo-observations per coefficient for the pooled profile
+COLUMNS = ("creator", "n_posts", "slope", "slope_se", "lift", "low", "high", "best_hour",
+           "best_weekday", "reference", "matters")
+
+
+def basis(hour: np.ndarray, weekday: np.ndarray) -> np.ndarray:
+    """(n, 2 x (HOUR_HARMONICS + WEEKDAY_HARMONICS)) design; NaN clocks give 0 rows."""
+    h = np.nan_to_num(np.asarray(hour, dtype="float64"))
+    w = np.nan_to_num(np.asarray(weekday, dtype="float64"))
+    cols = []
+    for k in range(1, HOUR_HARMONICS + 1):
+        angle = 2 * np.pi * k * h / 24.0
+        cols += [np.cos(angle), np.sin(angle)]
+    for k in range(1, WEEKDAY_HARMONICS + 1):
+        angle = 2 * np.pi * k * w / 7.0
+        cols += [np.cos(angle), np.sin(angle)]
+    out = np.column_stack(cols)
+    out[~(np.isfinite(np.asarray(hour, dtype="float64"))
+          & np.isfinite(np.asarray(weekday, dtype="float64")))] = 0.0
+    return out
+
+
+N_COEF = 2 * (HOUR_HARMONICS + WEEKDAY_HARMONICS)
+WEEK_HOURS = np.arange(168) % 24
+WEEK_DAYS = np.arange(168) // 24
+WEEK_BASIS = basis(WEEK_HOURS, WEEK_DAYS)  # the 168 slots of a week, Monday 00h first
+
+
+@dataclass(frozen=True)
+class TimingSummary:
+    """What the profile says about one creator (percent, best slot vs a typical one)."""
+
+    creator: str
+    n_posts: int
+    matters: bool
+    lift: float  # percent; 0 when timing barely matters
+    low: float
+    high: float
+    slope: float | None  # out-of-sample check; None: too few posts
+    reason: str  # why it (barely) matters, in words
+
+
+class TimingProfile:
+    """Fits the profile from the training table's clock, creator and residual columns."""
+
+    def __init__(self, min_posts: int = MIN_POSTS, folds: int = FOLDS) -> None:
+        self.min_posts = min_posts
+        self.folds = folds
+
+    # -- fitting ---------------------------------------------------------------------------
+    def fit(self, creator: np.ndarray, hour: np.ndarray, weekday: np.ndarray,
+            residual: np.ndarray) -> TimingProfile:
+        """Rows in time order; ``residual``: log outcome minus the creator's trailing
+        median (NaN rows are left out)."""
+        ok = (np.isfinite(residual) & np.isfinite(np.asarray(hour, dtype="float64"))
+              & np.isfinite(np.asarray(weekday, dtype="float64")))
+        codes, names = pd.factorize(pd.Series(np.asarray(creator)[ok]).astype(str))
+        n_c = len(names)
+        x = basis(np.asarray(hour)[ok], np.asarray(weekday)[ok])
+        r = np.asarray(residual, dtype="float64")[ok]
+        med = pd.Series(r).groupby(codes).transform("median").to_numpy()
+        r = np.clip(r - med, -CLIP, CLIP)
+        position = pd.Series(codes).groupby(codes).cumcount().to_numpy()
+        count = np.bincount(codes, minlength=n_c)
+        block = np.minimum(position * self.folds // np.maximum(count[codes], 1), self.folds - 1)
+
+        every = np.ones(len(r), dtype=bool)
+        all_stats = _stats(codes, x, r, every, n_c)
+        self.population_ = _population(all_stats)
+        self.sigma2_ = _noise(all_stats, self.population_)
+        self.prior_scale_, self.tau_ = self._select(codes, x, r, block, n_c)
+        beta, cov = self._posterior(all_stats)
+        slope, slope_se, n_check = self._check(codes, x, r, block, n_c)
+        self.coef_, self.table_ = self._summarise(names, count, beta, cov, slope, slope_se,
+                                                  n_check, codes, x)
+        return self
+
+    def _posterior(self, stats: _Stats) -> tuple[np.ndarray, np.ndarray]:
+        precision = stats.xx / self.sigma2_ + np.eye(N_COEF) / self.tau_**2
+        rhs = stats.xr / self.sigma2_ + self.prior_scale_ * self.population_ / self.tau_**2
+        cov = np.linalg.inv(precision)
+        return np.einsum("cij,cj->ci", cov, rhs), cov
+
+    def _select(self, codes: np.ndarray, x: np.ndarray, r: np.ndarray, block: np.ndarray,
+                n_c: int) -> tuple[float, float]:
+        """(s, tau) with the smallest squared error on each creator's last block."""
+        train = _stats(codes, x, r, block < self.folds - 1, n_c)
+        test = block == self.folds - 1
+        best, best_loss = (0.0, TAUS[0]), np.inf
+        for scale in PRIOR_SCALES:
+            for tau in TAUS:
+                self.prior_scale_, self.tau_ = scale, tau
+                beta, _ = self._posterior(train)
+                loss = _holdout_loss(codes, x, r, test, beta, n_c)
+                if loss < best_loss - 1e-12:
+                    best, best_loss = (scale, tau), loss
+        return best
+
+    def _check(self, codes: np.ndarray, x: np.ndarray, r: np.ndarray, block: np.ndarray,
+               n_c: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per creator: slope of later residuals on the earlier profile's prediction, its
+        standard error and the number of posts checked."""
+        evidence = np.full(len(r), np.nan)
+        group = np.full(len(r), -1)
+        for k in range(1, self.folds):
+            beta, _ = self._posterior(_stats(codes, x, r, block < k, n_c))
+            rows = block == k
+            evidence[rows] = np.einsum("ij,ij->i", x[rows], beta[codes[rows]])
+            group[rows] = codes[rows] * self.folds + k
+        rows = group >= 0
+        g, e, y = group[rows], evidence[rows], r[rows]
+        # Centred within (creator, block): a level that drifts between blocks is no timing.
+        e = e - _group_mean(g, e)
+        y = y - _group_mean(g, y)
+        owner = g // self.folds
+        see = np.bincount(owner, weights=e * e, minlength=n_c)
+        sey = np.bincount(owner, weights=e * y, minlength=n_c)
+        n = np.bincount(owner, minlength=n_c)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            slope = np.where(see > 1e-12, sey / see, np.nan)
+            resid = y - slope[owner] * e
+            dof = np.maximum(n - (self.folds - 1) - 1, 1)
+            s2 = np.bincount(owner, weights=resid * resid, minlength=n_c) / dof
+            se = np.sqrt(s2 / see)
+        return slope, se, n
+
+    def _summarise(self, names: pd.Index, count: np.ndarray, beta: np.ndarray,
+                   cov: np.ndarray, slope: np.ndarray, slope_se: np.ndarray,
+                   n_check: np.ndarray, codes: np.ndarray, x: np.ndarray
+                   ) -> tuple[np.ndarray, pd.DataFrame]:
+        week = beta @ WEEK_BASIS.T  # (creators, 168)
+        best = np.argmax(week, axis=1)
+        typical = np.argsort(week, axis=1)[:, 84]  # the median slot
+        diff = WEEK_BASIS[best] - WEEK_BASIS[typical]
+        point = np.einsum("ij,ij->i", diff, beta)
+        sd = np.sqrt(np.maximum(np.einsum("ij,ijk,ik->i", diff, cov, diff), 0.0))
+        lift = lift_to_percent(point)
+        low = lift_to_percent(np.maximum(point - Z80 * sd, 0.0))
+        high = lift_to_percent(point + Z80 * sd)
+        checked = (count >= self.min_posts) & (n_check >= MIN_CHECK_POSTS) & np.isfinite(slope)
+        holds = checked & (slope - Z_CHECK * np.nan_to_num(slope_se, nan=np.inf) > 0)
+        matters = holds & (lift >= BARELY_PCT) & (low >= FLOOR_PCT)
+        # Where timing barely matters the profile only breaks ties between slots: scaled so
+        # that its best slot is worth TIE_BREAK over a typical one (under MIN_REASON_PCT, so
+        # never a reason, a heatmap colour or a lift of its own).
+        spread = np.max(week, axis=1) - np.median(week, axis=1)
+        tie = np.where(spread > 1e-9, TIE_BREAK / np.maximum(spread, 1e-9), 0.0)
+        coef = np.where(matters[:, None], beta, beta * np.minimum(tie, 1.0)[:, None])
+        # What the creator usually does: the mean profile value over their own posts.
+        own = np.einsum("ij,ij->i", x, coef[codes])
+        reference = np.bincount(codes, weights=own, minlength=len(names)) / np.maximum(count, 1)
+        table = pd.DataFrame({
+            "creator": names.astype(str), "n_posts": count, "slope": slope,
+            "slope_se": slope_se, "lift": np.where(matters, lift, 0.0),
+            "low": np.where(matters, low, 0.0), "high": high,
+            "best_hour": WEEK_HOURS[best], "best_weekday": WEEK_DAYS[best],
+            "reference": reference, "matters": matters,
+        })
+        return coef, table
+
+    # -- using -----------------------------------------------------------------------------
+    def effect(self, creator: pd.Series | np.ndarray, hour: np.ndarray, weekday: np.ndarray
+               ) -> np.ndarray:
+        """The profile's value (log scale) at each row's slot; 0 for unknown creators and
+        creators for whom timing barely matters."""
+        index = _creator_index(pd.Index(self.table_["creator"]), creator)
+        coef = np.vstack([self.coef_, np.zeros((1, N_COEF))])[index]  # -1: the zero row
+        return np.einsum("ij,ij->i", basis(hour, weekday), coef)
+
+    def reference(self, creator: pd.Series | np.ndarray) -> np.ndarray:
+        """Per row: the profile's mean value over the creator's own posts (their usual slots)."""
+        index = _creator_index(pd.Index(self.table_["creator"]), creator)
+        return np.append(self.table_["reference"].to_numpy(dtype="float64"), 0.0)[index]
+
+    def week(self, creator: str) -> np.ndarray:
+        """The creator's 168 slot values (Monday 00h first), log scale, 0 if unknown."""
+        return self.effect(np.full(168, creator, dtype=object), WEEK_HOURS, WEEK_DAYS)
+
+    def summary(self, creator: str) -> TimingSummary:
+        rows = self.table_[self.table_["creator"] == creator]
+        if rows.empty:
+            return TimingSummary(creator, 0, False, 0.0, 0.0, 0.0, None,
+                                 "no settled posts of yours in the training data")
+        row = rows.iloc[0]
+        slope = None if not np.isfinite(row["slope"]) else float(row["slope"])
+        return TimingSummary(creator, int(row["n_posts"]), bool(row["matters"]),
+                             float(row["lift"]), float(row["low"]), float(row["high"]),
+                             slope, _reason(row, self.min_posts))
+
+    # -- persistence -----------------------------------------------------------------------
+    def to_frame(self) -> pd.DataFrame:
+        coef = pd.DataFrame(self.coef_, columns=[f"coef_{j}" for j in range(N_COEF)])
+        return pd.concat([self.table_.reset_index(drop=True), coef], axis=1)
+
+    def state(self) -> dict[str, object]:
+        return {"prior_scale": self.prior_scale_, "tau": self.tau_, "sigma2": self.sigma2_,
+                "population": [float(v) for v in self.population_],
+                "hour_harmonics": HOUR_HARMONICS, "weekday_harmonics": WEEKDAY_HARMONICS}
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, state: dict[str, object]) -> TimingProfile:
+        if (state.get("hour_harmonics"), state.get("weekday_harmonics")) != (
+                HOUR_HARMONICS, WEEKDAY_HARMONICS):
+            raise ValueError("timing profile basis")
+        profile = cls()
+        profile.prior_scale_ = float(state["prior_scale"])  # type: ignore[arg-type]
+        profile.tau_ = float(state["tau"])  # type: ignore[arg-type]
+        profile.sigma2_ = float(state["sigma2"])  # type: ignore[arg-type]
+        profile.population_ = np.asarray(state["population"], dtype="float64")
+        profile.coef_ = frame[[f"coef_{j}" for j in range(N_COEF)]].to_numpy(dtype="float64")
+        profile.table_ = frame[list(COLUMNS)].reset_index(drop=True)
+        return profile
+
+
+@dataclass
+class _Stats:
+    """Per-creator centred sufficient statistics: X'X (c, p, p) and X'r (c, p)."""
+
+    xx: np.ndarray
+    xr: np.ndarray
+    rr: np.ndarray
+    n: np.ndarray
+
+
+def _stats(codes: np.ndarray, x: np.ndarray, r: np.ndarray, rows: np.ndarray, n_c: int
+           ) -> _Stats:
+    c, xs, rs = codes[rows], x[rows], r[rows]
+    n = np.bincount(c, minlength=n_c).astype("float64")
+    safe = np.maximum(n, 1.0)
+    sx = np.column_stack([np.bincount(c, weights=xs[:, j], minlength=n_c)
+                          for j in range(N_COEF)])
+    sr = np.bincount(c, weights=rs, minlength=n_c)
+    xx = np.empty((n_c, N_COEF, N_COEF))
+    for j in range(N_COEF):
+        for k in range(j, N_COEF):
+            value = np.bincount(c, weights=xs[:, j] * xs[:, k], minlength=n_c)
+            xx[:, j, k] = xx[:, k, j] = value - sx[:, j] * sx[:, k] / safe
+    xr = np.column_stack([np.bincount(c, weights=xs[:, j] * rs, minlength=n_c)
+                          for j in range(N_COEF)]) - sx * (sr / safe)[:, None]
+    rr = np.bincount(c, weights=rs * rs, minlength=n_c) - sr**2 / safe
+    return _Stats(xx, xr, rr, n)
+
+
+def _population(stats: _Stats) -> np.ndarray:
+    """The pooled within-creator profile (ridge: a thin store says little)."""
+    xx, xr = stats.xx.sum(axis=0), stats.xr.sum(axis=0)
+    return np.linalg.solve(xx + POPULATION_RIDGE * np.eye(N_COEF), xr)
+
+
+def _noise(stats: _Stats, beta: np.ndarray) -> float:
+    rss = stats.rr.sum() - 2 * stats.xr.sum(axis=0) @ beta + beta @ stats.xx.sum(axis=0) @ beta
+    dof = max(stats.n.sum() - np.count_nonzero(stats.n) - N_COEF, 1.0)
+    return float(max(rss / dof, 1e-4))
+
+
+def _group_mean(group: np.ndarray, values: np.ndarray) -> np.ndarray:
+    return pd.Series(values).groupby(group).transform("mean").to_numpy()
+
+
+def _holdout_loss(codes: np.ndarray, x: np.ndarray, r: np.ndarray, rows: np.ndarray,
+                  beta: np.ndarray, n_c: int) -> float:
+    c, pred, y = codes[rows], np.einsum("ij,ij->i", x[rows], beta[codes[rows]]), r[rows]
+    pred = pred - _group_mean(c, pred)
+    y = y - _group_mean(c, y)
+    return float(((y - pred) ** 2).sum())
+
+
+def _creator_index(names: pd.Index, creator: pd.Series | np.ndarray) -> np.ndarray:
+    """Position of each row's creator in ``names`` (-1 if absent), cheap for categoricals."""
+    series = creator if isinstance(creator, pd.Series) else pd.Series(creator)
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        cats = names.get_indexer(series.cat.categories.astype(str))
+        codes = series.cat.codes.to_numpy()
+        return np.where(codes >= 0, cats[np.maximum(codes, 0)], -1)
+    return names.get_indexer(series.astype(str))
+
+
+def _reason(row: pd.Series, min_posts: int) -> str:
+    n = int(row["n_posts"])
+    if n < min_posts:
+        return f"only {n} settled posts: too few to tell ({min_posts} needed)"
+    slope = row["slope"]
+    if not np.isfinite(slope):
+        return "too few posts after the first quarter of your history to check a profile"
+    check = (f"checked on your later posts: they followed {slope:.2f} of what your earlier "
+             f"posts predicted (80% interval {slope - Z80 * row['slope_se']:.2f} to "
+             f"{slope + Z80 * row['slope_se']:.2f}; 1 = fully, 0 = not at all)")
+    if bool(row["matters"]):
+        return check
+    if slope - Z_CHECK * row["slope_se"] <= 0:
+        return check + ": not borne out"
+    return check + f", but the best slot is worth under {BARELY_PCT:.0f}%"
