@@ -80,8 +80,9 @@ def featurize(data: StoreData, queries: pd.DataFrame,
 
     ``queries``: ``creator``, ``posted_at`` and optionally ``caption``, ``hashtags``,
     ``sound_id``, ``sound_name``, ``sound_is_original``, ``duration_s``. Returns
-    ``creator`` + ``feature_names(config)`` + ``baseline`` in the queries' order and index, ``age_days``
-    = ``config.horizon_days``. Per-creator state is built for the queried creators only.
+    ``creator`` + ``feature_names(config)`` + ``baseline`` in the queries' order and index,
+    ``age_days`` = ``config.horizon_days``. Per-creator state is built for the queried
+    creators only.
 
     ``side``: ``store_side.store_side(data, config, creators=...)`` built once for many
     batches (a large plan in parts): the store's work is not repeated and each batch is

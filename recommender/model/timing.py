@@ -20,12 +20,12 @@ The check that decides whether timing matters for a creator is out of sample too
 (forward chaining over FOLDS time blocks of the creator's posts): the profile fitted on the
 earlier blocks predicts each later post's slot value; the slope of the later residuals on
 that prediction is ~1 where the profile holds and ~0 where it does not. Where the slope is
-not positive with 80% confidence (one-sided), or the profile's best-vs-typical slot is worth under BARELY_PCT or
-its interval reaches FLOOR_PCT, timing "barely matters" and the creator's profile is scaled
-down to a tie-break (best slot +0.9%): slots are then equal in every figure a user sees
-(reasons start at 1%), and the order among equals follows the creator's best guess. Creators
-with fewer than MIN_POSTS settled posts get the same, and the reason says so; unknown
-creators get 0.
+not positive with 80% confidence (one-sided), or the profile's best-vs-typical slot is
+worth under BARELY_PCT or its interval reaches FLOOR_PCT, timing "barely matters" and the
+creator's profile is scaled down to a tie-break (best slot +0.9%): slots are then equal in
+every figure a user sees (reasons start at 1%), and the order among equals follows the
+creator's best guess. Creators with fewer than MIN_POSTS settled posts get the same, and the
+reason says so; unknown creators get 0.
 """
 
 from __future__ import annotations
