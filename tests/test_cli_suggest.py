@@ -11,10 +11,10 @@ from typer.testing import CliRunner
 from recommender.cli import app
 
 runner = CliRunner()
-KEYS = {"creator", "model", "target", "horizon_days", "baseline", "timing_effect",
+KEYS = {"creator", "model", "target", "horizon_days", "baseline", "usual_post", "level", "timing_effect",
         "suggestions", "notes"}
 SUGGESTION_KEYS = {"post_at", "hashtags", "sound", "duration_s", "predicted", "low", "high",
-                   "lift", "reasons"}
+                   "lift", "vs_baseline", "reasons"}
 
 
 def _args(env, *extra: str) -> list[str]:  # type: ignore[no-untyped-def]
@@ -30,6 +30,9 @@ def test_suggest_json_schema() -> None:
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert set(doc) >= KEYS and "what_ifs" in doc
+    # The draft gets its own prediction with interval (never only its what-ifs).
+    draft = doc["draft"]
+    assert 0 <= draft["low"] <= draft["predicted"] <= draft["high"]
     assert set(doc["timing_effect"]) == {"lift", "low", "high"}
     assert len(doc["suggestions"]) == 3
     for s in doc["suggestions"]:

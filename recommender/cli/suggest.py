@@ -68,6 +68,12 @@ def _run(creator, days, top, caption, hashtags, sound, duration, not_before,  # 
                        not_before=not_before, not_after=not_after, exclude_weekdays=weekdays)
 
 
+def pd_time(iso: str) -> str:
+    from datetime import datetime
+
+    return f"{datetime.fromisoformat(iso):%a %d %b %H:%M}"
+
+
 def render(result) -> None:  # type: ignore[no-untyped-def]
     from rich.console import Console
 
@@ -77,6 +83,11 @@ def render(result) -> None:  # type: ignore[no-untyped-def]
 def render_suggestions(result, console) -> None:  # type: ignore[no-untyped-def]
     from rich.table import Table
 
+    if result.draft is not None:
+        d = result.draft
+        console.print(f"Your draft at {pd_time(d['post_at'])}: predicted {d['predicted']:,.0f} "
+                      f"(80% interval {d['low']:,.0f}-{d['high']:,.0f}), {d['lift']:+.0f}% vs "
+                      "your usual post")
     table = Table(title=f"Next posts for {result.creator} ({result.timezone})")
     for column in ("#", "when", "hashtags", "sound", "length", "predicted (80%)", "lift"):
         table.add_column(column, overflow="fold")

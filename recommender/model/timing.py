@@ -10,8 +10,9 @@ at +/-CLIP around the creator's median residual, so one viral post does not draw
 
     r = a_c + f_c(hour, weekday) + noise,   f_c = basis(hour, weekday) . beta_c
 
-``basis``: HOUR_HARMONICS circular harmonics of the local hour and WEEKDAY_HARMONICS of the
-weekday (each averages to 0 over the week, so f_c is "vs the creator's average slot").
+``basis``: HOUR_BUMPS circular Gaussian bumps over the local hour (local, so hours without
+posts keep the prior) and WEEKDAY_HARMONICS harmonics of the weekday; f_c is centred on the
+creator's own posts, so it reads "vs your usual slots".
 ``beta_c`` has the prior N(s x beta_pop, tau^2 I): shrunk to the population profile and,
 through ``s`` (0, 1/2 or 1), towards zero. ``s`` and ``tau`` are chosen out of sample: fitted
 on each creator's first 75% of posts, scored on the last 25%.
@@ -21,11 +22,11 @@ The check that decides whether timing matters for a creator is out of sample too
 earlier blocks predicts each later post's slot value; the slope of the later residuals on
 that prediction is ~1 where the profile holds and ~0 where it does not. Where the slope is
 not positive with 80% confidence (one-sided), or the profile's best-vs-typical slot is
-worth under BARELY_PCT or its interval reaches FLOOR_PCT, timing "barely matters" and the
-creator's profile is scaled down to a tie-break (best slot +0.9%): slots are then equal in
+worth under BARELY_PCT, timing "barely matters" and the creator's profile is scaled down to a tie-break (best slot +0.9%): slots are then equal in
 every figure a user sees (reasons start at 1%), and the order among equals follows the
 creator's best guess. Creators with fewer than MIN_POSTS settled posts get the same, and the
-reason says so; unknown creators get 0.
+reason says so; unknown creators get 0. Where it matters but the 80% interval of the best
+slot's worth reaches FLOOR_PCT, the profile is used and the note says it is not yet certain.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ import pandas as pd
 
 from recommender.engagement import lift_to_percent
 
-HOUR_HARMONICS = 3
+HOUR_BUMPS = 8  # one every 3 hours
+BUMP_WIDTH_H = 2.0
 WEEKDAY_HARMONICS = 1
 CLIP = 1.5
 FOLDS = 8
@@ -52,30 +54,34 @@ Z80 = 1.2815515655446004  # two-sided 80% intervals
 Z_CHECK = 0.8416212335729143
 TAUS = (0.02, 0.05, 0.1, 0.15, 0.25, 0.4)
 PRIOR_SCALES = (0.0, 0.5, 1.0)
+CAUTION = 1.0  # slot value = posterior mean - CAUTION x posterior sd
 TIE_BREAK = 0.009  # log scale: +0.9%, under the 1% at which a reason is shown
 POPULATION_RIDGE = 50.0  # pseudo-observations per coefficient for the pooled profile
 COLUMNS = ("creator", "n_posts", "slope", "slope_se", "lift", "low", "high", "best_hour",
-           "best_weekday", "reference", "matters")
+           "best_weekday", "reference", "matters", "certain")
 
 
 def basis(hour: np.ndarray, weekday: np.ndarray) -> np.ndarray:
-    """(n, 2 x (HOUR_HARMONICS + WEEKDAY_HARMONICS)) design; NaN clocks give 0 rows."""
-    h = np.nan_to_num(np.asarray(hour, dtype="float64"))
-    w = np.nan_to_num(np.asarray(weekday, dtype="float64"))
-    cols = []
-    for k in range(1, HOUR_HARMONICS + 1):
-        angle = 2 * np.pi * k * h / 24.0
-        cols += [np.cos(angle), np.sin(angle)]
+    """(n, N_COEF) design: HOUR_BUMPS circular Gaussian bumps over the local hour, then
+    WEEKDAY_HARMONICS harmonics of the weekday; NaN clocks give 0 rows. Bumps are local: an
+    hour the creator never posts at keeps the prior's value instead of an extrapolation."""
+    h = np.asarray(hour, dtype="float64")
+    w = np.asarray(weekday, dtype="float64")
+    known = np.isfinite(h) & np.isfinite(w)
+    h, w = np.nan_to_num(h), np.nan_to_num(w)
+    centres = np.arange(HOUR_BUMPS) * (24.0 / HOUR_BUMPS)
+    diff = np.abs(h[:, None] - centres[None, :]) % 24.0
+    dist = np.minimum(diff, 24.0 - diff)
+    cols = [np.exp(-0.5 * (dist / BUMP_WIDTH_H) ** 2)]
     for k in range(1, WEEKDAY_HARMONICS + 1):
         angle = 2 * np.pi * k * w / 7.0
-        cols += [np.cos(angle), np.sin(angle)]
-    out = np.column_stack(cols)
-    out[~(np.isfinite(np.asarray(hour, dtype="float64"))
-          & np.isfinite(np.asarray(weekday, dtype="float64")))] = 0.0
+        cols.append(np.column_stack([np.cos(angle), np.sin(angle)]))
+    out = np.hstack(cols)
+    out[~known] = 0.0
     return out
 
 
-N_COEF = 2 * (HOUR_HARMONICS + WEEKDAY_HARMONICS)
+N_COEF = HOUR_BUMPS + 2 * WEEKDAY_HARMONICS
 WEEK_HOURS = np.arange(168) % 24
 WEEK_DAYS = np.arange(168) // 24
 WEEK_BASIS = basis(WEEK_HOURS, WEEK_DAYS)  # the 168 slots of a week, Monday 00h first
@@ -87,7 +93,8 @@ class TimingSummary:
 
     creator: str
     n_posts: int
-    matters: bool
+    matters: bool  # the profile holds on later posts and is worth >= BARELY_PCT
+    certain: bool  # ...and its 80% interval stays above FLOOR_PCT
     lift: float  # percent; 0 when timing barely matters
     low: float
     high: float
@@ -104,9 +111,12 @@ class TimingProfile:
 
     # -- fitting ---------------------------------------------------------------------------
     def fit(self, creator: np.ndarray, hour: np.ndarray, weekday: np.ndarray,
-            residual: np.ndarray) -> TimingProfile:
+            residual: np.ndarray, gap_hours: np.ndarray | None = None) -> TimingProfile:
         """Rows in time order; ``residual``: log outcome minus the creator's trailing
-        median (NaN rows are left out)."""
+        median (NaN rows are left out); ``gap_hours``: hours since the creator's previous
+        post. Spacing is confounded with the clock (a 07:00 post usually follows a long
+        night without one), so its pooled effect is taken out first; it is not part of
+        the profile."""
         ok = (np.isfinite(residual) & np.isfinite(np.asarray(hour, dtype="float64"))
               & np.isfinite(np.asarray(weekday, dtype="float64")))
         codes, names = pd.factorize(pd.Series(np.asarray(creator)[ok]).astype(str))
@@ -115,6 +125,8 @@ class TimingProfile:
         r = np.asarray(residual, dtype="float64")[ok]
         med = pd.Series(r).groupby(codes).transform("median").to_numpy()
         r = np.clip(r - med, -CLIP, CLIP)
+        if gap_hours is not None:
+            r = r - _spacing_part(codes, x, r, np.asarray(gap_hours, dtype="float64")[ok])
         position = pd.Series(codes).groupby(codes).cumcount().to_numpy()
         count = np.bincount(codes, minlength=n_c)
         block = np.minimum(position * self.folds // np.maximum(count[codes], 1), self.folds - 1)
@@ -126,8 +138,10 @@ class TimingProfile:
         self.prior_scale_, self.tau_ = self._select(codes, x, r, block, n_c)
         beta, cov = self._posterior(all_stats)
         slope, slope_se, n_check = self._check(codes, x, r, block, n_c)
-        self.coef_, self.table_ = self._summarise(names, count, beta, cov, slope, slope_se,
-                                                  n_check, codes, x)
+        slot = (np.asarray(weekday, dtype="float64")[ok] * 24
+                + np.asarray(hour, dtype="float64")[ok]).astype("int64") % 168
+        self.slots_, self.table_ = self._summarise(names, count, beta, cov, slope, slope_se,
+                                                   n_check, codes, slot)
         return self
 
     def _posterior(self, stats: _Stats) -> tuple[np.ndarray, np.ndarray]:
@@ -181,51 +195,58 @@ class TimingProfile:
 
     def _summarise(self, names: pd.Index, count: np.ndarray, beta: np.ndarray,
                    cov: np.ndarray, slope: np.ndarray, slope_se: np.ndarray,
-                   n_check: np.ndarray, codes: np.ndarray, x: np.ndarray
+                   n_check: np.ndarray, codes: np.ndarray, slot: np.ndarray
                    ) -> tuple[np.ndarray, pd.DataFrame]:
-        week = beta @ WEEK_BASIS.T  # (creators, 168)
+        mean = beta @ WEEK_BASIS.T  # (creators, 168)
+        sd_slot = np.sqrt(np.maximum(np.einsum("sj,cjk,sk->cs", WEEK_BASIS, cov, WEEK_BASIS),
+                                     0.0))
+        # Slots are valued cautiously: a slot the creator has (almost) never tried keeps a
+        # wide posterior and is not preferred on an extrapolation.
+        week = mean - CAUTION * sd_slot
         best = np.argmax(week, axis=1)
         typical = np.argsort(week, axis=1)[:, 84]  # the median slot
         diff = WEEK_BASIS[best] - WEEK_BASIS[typical]
-        point = np.einsum("ij,ij->i", diff, beta)
+        point = np.take_along_axis(week, best[:, None], 1)[:, 0] - np.take_along_axis(
+            week, typical[:, None], 1)[:, 0]
         sd = np.sqrt(np.maximum(np.einsum("ij,ijk,ik->i", diff, cov, diff), 0.0))
         lift = lift_to_percent(point)
         low = lift_to_percent(np.maximum(point - Z80 * sd, 0.0))
         high = lift_to_percent(point + Z80 * sd)
         checked = (count >= self.min_posts) & (n_check >= MIN_CHECK_POSTS) & np.isfinite(slope)
         holds = checked & (slope - Z_CHECK * np.nan_to_num(slope_se, nan=np.inf) > 0)
-        matters = holds & (lift >= BARELY_PCT) & (low >= FLOOR_PCT)
+        matters = holds & (lift >= BARELY_PCT)
+        certain = matters & (low >= FLOOR_PCT)
         # Where timing barely matters the profile only breaks ties between slots: scaled so
         # that its best slot is worth TIE_BREAK over a typical one (under MIN_REASON_PCT, so
         # never a reason, a heatmap colour or a lift of its own).
         spread = np.max(week, axis=1) - np.median(week, axis=1)
         tie = np.where(spread > 1e-9, TIE_BREAK / np.maximum(spread, 1e-9), 0.0)
-        coef = np.where(matters[:, None], beta, beta * np.minimum(tie, 1.0)[:, None])
-        # What the creator usually does: the mean profile value over their own posts.
-        own = np.einsum("ij,ij->i", x, coef[codes])
+        values = np.where(matters[:, None], week, week * np.minimum(tie, 1.0)[:, None])
+        # Centred on what the creator usually does (the mean over their own posts' slots), so
+        # the profile moves a prediction away from the creator's level, never the level.
+        own = values[codes, slot]
         reference = np.bincount(codes, weights=own, minlength=len(names)) / np.maximum(count, 1)
         table = pd.DataFrame({
             "creator": names.astype(str), "n_posts": count, "slope": slope,
             "slope_se": slope_se, "lift": np.where(matters, lift, 0.0),
             "low": np.where(matters, low, 0.0), "high": high,
             "best_hour": WEEK_HOURS[best], "best_weekday": WEEK_DAYS[best],
-            "reference": reference, "matters": matters,
+            "reference": reference, "matters": matters, "certain": certain,
         })
-        return coef, table
+        return values - reference[:, None], table
 
     # -- using -----------------------------------------------------------------------------
     def effect(self, creator: pd.Series | np.ndarray, hour: np.ndarray, weekday: np.ndarray
                ) -> np.ndarray:
-        """The profile's value (log scale) at each row's slot; 0 for unknown creators and
-        creators for whom timing barely matters."""
+        """The profile's value (log scale) at each row's slot, vs the creator's usual slots;
+        0 for unknown creators and rows without a clock."""
         index = _creator_index(pd.Index(self.table_["creator"]), creator)
-        coef = np.vstack([self.coef_, np.zeros((1, N_COEF))])[index]  # -1: the zero row
-        return np.einsum("ij,ij->i", basis(hour, weekday), coef)
-
-    def reference(self, creator: pd.Series | np.ndarray) -> np.ndarray:
-        """Per row: the profile's mean value over the creator's own posts (their usual slots)."""
-        index = _creator_index(pd.Index(self.table_["creator"]), creator)
-        return np.append(self.table_["reference"].to_numpy(dtype="float64"), 0.0)[index]
+        slots = np.vstack([self.slots_, np.zeros((1, 168))])  # -1: the zero row
+        h = np.asarray(hour, dtype="float64")
+        w = np.asarray(weekday, dtype="float64")
+        clock = np.isfinite(h) & np.isfinite(w)
+        slot = (np.nan_to_num(w) * 24 + np.nan_to_num(h)).astype("int64") % 168
+        return np.where(clock, slots[index, slot], 0.0)
 
     def week(self, creator: str) -> np.ndarray:
         """The creator's 168 slot values (Monday 00h first), log scale, 0 if unknown."""
@@ -234,35 +255,36 @@ class TimingProfile:
     def summary(self, creator: str) -> TimingSummary:
         rows = self.table_[self.table_["creator"] == creator]
         if rows.empty:
-            return TimingSummary(creator, 0, False, 0.0, 0.0, 0.0, None,
+            return TimingSummary(creator, 0, False, False, 0.0, 0.0, 0.0, None,
                                  "no settled posts of yours in the training data")
         row = rows.iloc[0]
         slope = None if not np.isfinite(row["slope"]) else float(row["slope"])
         return TimingSummary(creator, int(row["n_posts"]), bool(row["matters"]),
-                             float(row["lift"]), float(row["low"]), float(row["high"]),
+                             bool(row["certain"]), float(row["lift"]), float(row["low"]), float(row["high"]),
                              slope, _reason(row, self.min_posts))
 
     # -- persistence -----------------------------------------------------------------------
     def to_frame(self) -> pd.DataFrame:
-        coef = pd.DataFrame(self.coef_, columns=[f"coef_{j}" for j in range(N_COEF)])
-        return pd.concat([self.table_.reset_index(drop=True), coef], axis=1)
+        slots = pd.DataFrame(self.slots_, columns=[f"slot_{k}" for k in range(168)])
+        return pd.concat([self.table_.reset_index(drop=True), slots], axis=1)
 
     def state(self) -> dict[str, object]:
         return {"prior_scale": self.prior_scale_, "tau": self.tau_, "sigma2": self.sigma2_,
                 "population": [float(v) for v in self.population_],
-                "hour_harmonics": HOUR_HARMONICS, "weekday_harmonics": WEEKDAY_HARMONICS}
+                "hour_bumps": HOUR_BUMPS, "bump_width_h": BUMP_WIDTH_H, "caution": CAUTION,
+                "weekday_harmonics": WEEKDAY_HARMONICS}
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, state: dict[str, object]) -> TimingProfile:
-        if (state.get("hour_harmonics"), state.get("weekday_harmonics")) != (
-                HOUR_HARMONICS, WEEKDAY_HARMONICS):
+        if (state.get("hour_bumps"), state.get("bump_width_h"),
+                state.get("weekday_harmonics")) != (HOUR_BUMPS, BUMP_WIDTH_H, WEEKDAY_HARMONICS):
             raise ValueError("timing profile basis")
         profile = cls()
         profile.prior_scale_ = float(state["prior_scale"])  # type: ignore[arg-type]
         profile.tau_ = float(state["tau"])  # type: ignore[arg-type]
         profile.sigma2_ = float(state["sigma2"])  # type: ignore[arg-type]
         profile.population_ = np.asarray(state["population"], dtype="float64")
-        profile.coef_ = frame[[f"coef_{j}" for j in range(N_COEF)]].to_numpy(dtype="float64")
+        profile.slots_ = frame[[f"slot_{k}" for k in range(168)]].to_numpy(dtype="float64")
         profile.table_ = frame[list(COLUMNS)].reset_index(drop=True)
         return profile
 
@@ -306,6 +328,23 @@ def _noise(stats: _Stats, beta: np.ndarray) -> float:
     rss = stats.rr.sum() - 2 * stats.xr.sum(axis=0) @ beta + beta @ stats.xx.sum(axis=0) @ beta
     dof = max(stats.n.sum() - np.count_nonzero(stats.n) - N_COEF, 1.0)
     return float(max(rss / dof, 1e-4))
+
+
+SPACING_SCALES_H = (3.0, 12.0, 48.0)
+
+
+def _spacing_part(codes: np.ndarray, x: np.ndarray, r: np.ndarray, gap: np.ndarray
+                  ) -> np.ndarray:
+    """The pooled effect of the gap since the previous post (decaying terms at
+    SPACING_SCALES_H), fitted within creators jointly with the pooled clock profile."""
+    g = np.where(np.isfinite(gap), np.maximum(gap, 0.0), np.inf)
+    spacing = np.column_stack([np.exp(-g / h) for h in SPACING_SCALES_H])
+    design = np.hstack([x, spacing])
+    centred = design - pd.DataFrame(design).groupby(codes).transform("mean").to_numpy()
+    rc = r - _group_mean(codes, r)
+    ridge = np.r_[np.full(N_COEF, POPULATION_RIDGE), np.full(spacing.shape[1], 1.0)]
+    coef = np.linalg.solve(centred.T @ centred + np.diag(ridge), centred.T @ rc)
+    return spacing @ coef[N_COEF:]
 
 
 def _group_mean(group: np.ndarray, values: np.ndarray) -> np.ndarray:

@@ -23,6 +23,7 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DURATION_BUCKETS = (15.0, 30.0, 60.0)
 MIN_TAG_USES = 3
 TAG_SHRINK = 5.0  # pseudo-posts at the creator's median: a tag used twice is not "best"
+STALE_TAG_DAYS = 60  # a tag nobody in the store used for this long is not current
 SETTLED_DAYS = 3.0  # younger posts have not finished growing; leave them out of tag stats
 QUERY_COLUMNS = ["creator", "posted_at", "caption", "hashtags", "sound_id", "sound_name",
                  "sound_is_original", "duration_s"]
@@ -80,8 +81,10 @@ def creator_profile(posts: pd.DataFrame, creator: str, timezone: str, target: st
         return CreatorProfile(creator, timezone, 0, 19, [], [], 30.0, "", 0.0)
     local = own["posted_at"].dt.tz_convert(timezone)
     tags = own["hashtags"].explode().dropna().astype(str)
+    current = _current_tags(posts, now)
     scores = _tag_scores(own, target, now)
-    usual = list(tags.value_counts().index[:4])
+    scores = scores[scores.index.isin(current)]
+    usual = [t for t in tags.value_counts().index if t in current][:4]
     best = [t for t in scores.index if scores[t] > 0][:3]
     duration = pd.to_numeric(own["duration_s"], errors="coerce").dropna()
     caption = str(own["caption"].fillna("").iloc[-1])
@@ -97,6 +100,14 @@ def creator_profile(posts: pd.DataFrame, creator: str, timezone: str, target: st
         uses_trending_sounds=float((~own["sound_is_original"].fillna(True).astype(bool)).mean()),
         tag_scores=scores,
     )
+
+
+def _current_tags(posts: pd.DataFrame, now: pd.Timestamp) -> set[str]:
+    """Tags someone in the store used within STALE_TAG_DAYS before ``now``: a campaign tag
+    whose use ended months ago (#superbowl in November) is no current suggestion."""
+    recent = posts[(posts["posted_at"] <= now)
+                   & (posts["posted_at"] > now - pd.Timedelta(days=STALE_TAG_DAYS))]
+    return set(recent["hashtags"].explode().dropna().astype(str))
 
 
 def _tag_scores(own: pd.DataFrame, target: str, now: pd.Timestamp) -> pd.Series:

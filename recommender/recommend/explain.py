@@ -80,7 +80,10 @@ def phrase(group: str, delta: float, details: dict[str, object]) -> str:
     """One reason in plain words. ``details`` describe the candidate and the reference."""
     change = pct(delta)
     if group == "timing":
-        return f"{details['slot']}: {change} vs your usual slot ({details['usual_slot']})"
+        slot, usual = str(details["slot"]), str(details["usual_slot"])
+        if slot.endswith(usual):  # the usual hour itself: only the day differs
+            return f"{slot} (your usual hour, on this day): {change} vs your average day"
+        return f"{slot}: {change} vs your usual slot ({usual})"
     if group == "sound":
         name, status = details["sound"], details.get("sound_status") or ""
         if name == "original sound":
@@ -88,7 +91,9 @@ def phrase(group: str, delta: float, details: dict[str, object]) -> str:
         label = "trending sound" if details.get("sound_trending") else "sound"
         return f"{label} '{name}'{' ' + str(status) if status else ''}: {change}"
     if group == "hashtags":
-        return f"hashtags {details['hashtags']}: {change} vs your usual tags"
+        tags = str(details["hashtags"])
+        label = tags if tags == "no hashtags" else f"hashtags {tags}"
+        return f"{label}: {change} vs your usual tags"
     if group == "duration":
         usual = float(details["usual_duration"])  # type: ignore[arg-type]
         return f"{details['duration']:.0f} s long: {change} vs your usual {usual:.0f} s"

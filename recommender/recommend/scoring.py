@@ -164,9 +164,9 @@ def _typical_post_groups(model: Any, table: pd.DataFrame, creator: np.ndarray,
         variant[columns] = matrix[columns].iloc[first].to_numpy()
         effect = model.tree_part(variant, 1) - usual[owner]
         out[group] = effect[combo]
-    timing = getattr(model, "timing_", None)
-    if timing is not None:  # the profile is per creator already: vs the creator's usual slots
-        out["timing"] += model.timing_part(table) - timing.reference(table["creator"])
+    if getattr(model, "timing_", None) is not None:
+        # The profile is per creator and centred on the creator's usual slots already.
+        out["timing"] += model.timing_part(table)
     out["history"] = full - out[list(ACTIONABLE)].sum(axis=1).to_numpy()
     return out
 

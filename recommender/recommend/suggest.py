@@ -37,8 +37,9 @@ class Suggestion:
     predicted: float
     low: float
     high: float
-    lift: float  # percent vs the creator's baseline
+    lift: float  # percent: this choice vs the creator's usual post now
     reasons: list[str]
+    vs_baseline: float = 0.0  # percent vs the trailing median (level and choice together)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -50,6 +51,7 @@ class Suggestion:
             "low": round(self.low, 1),
             "high": round(self.high, 1),
             "lift": round(self.lift, 1),
+            "vs_baseline": round(self.vs_baseline, 1),
             "reasons": self.reasons,
         }
 
@@ -70,6 +72,9 @@ class SuggestResult:
     cold_start: bool
     what_ifs: list[dict[str, Any]] | None = None
     profile: dict[str, float] = field(default_factory=dict)  # "Mon 19" -> lift % (report)
+    level: float = 0.0  # percent: your usual post now vs your trailing median
+    usual: float = 0.0  # count: your usual post now, predicted
+    draft: dict[str, Any] | None = None  # the draft's own prediction
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -78,10 +83,14 @@ class SuggestResult:
             "target": self.target_label,
             "horizon_days": self.horizon_days,
             "baseline": round(self.baseline, 1),
+            "usual_post": round(self.usual, 1),
+            "level": round(self.level, 1),
             "timing_effect": self.timing.to_dict(),
             "suggestions": [s.to_dict() for s in self.suggestions],
             "notes": self.notes,
         }
+        if self.draft is not None:
+            out["draft"] = self.draft
         if self.what_ifs is not None:
             out["what_ifs"] = self.what_ifs
         return out
@@ -163,21 +172,31 @@ def _result(data: StoreData, model: Any, profile: cand.CreatorProfile, trends: T
     explained = usual | (hist & (not own_slot))
     groups = scored.groups_for(np.flatnonzero(explained)).reindex(range(len(part)))
     reference = groups[usual].mean()
-    # The timing profile: the usual post moved to each hour of the week with nothing else
-    # changed (the full prediction of the probe also moves with cadence and trend dates over
-    # the week, which is not "timing").
-    week = scored.only_group_varies("timing", int(np.flatnonzero(usual)[0]),
-                                    np.flatnonzero(probe))
-    effect = timing_effect(
-        week,
-        _own_slot_evidence(scored.table.loc[hist, own_slot], groups.loc[hist, "timing"]),
-        batch.outcome - pred.loc[hist, "baseline"].to_numpy(),
-    )
+    # "Your usual post now": the usual post at the usual hour, averaged over the week's days.
+    # Lift = this choice vs it; level = it vs the trailing median (the creator's momentum).
+    usual_pred = float(pred.loc[usual, "predicted"].mean())
+    level = usual_pred - float(pred.loc[usual, "baseline"].mean())
+    timing_model = getattr(model, "timing_", None)
+    if timing_model is not None:
+        effect = TimingEffect.from_profile(timing_model.summary(profile.creator))
+        heat = _week_map(timing_model.week(profile.creator))
+    else:
+        # The timing profile: the usual post moved to each hour of the week with nothing
+        # else changed (the full prediction of the probe also moves with cadence and trend
+        # dates over the week, which is not "timing").
+        week = scored.only_group_varies("timing", int(np.flatnonzero(usual)[0]),
+                                        np.flatnonzero(probe))
+        effect = timing_effect(
+            week,
+            _own_slot_evidence(scored.table.loc[hist, own_slot], groups.loc[hist, "timing"]),
+            batch.outcome - pred.loc[hist, "baseline"].to_numpy(),
+        )
+        heat = _profile_map(batch.frame[probe], pred.loc[probe])
     grid_idx = np.flatnonzero(part == "grid")
     picks = diverse_top(batch.frame.iloc[grid_idx], pred.iloc[grid_idx]["predicted"], top)
     pick_groups = scored.groups_for(picks)
-    suggestions = [_suggestion(batch, scored, i, pick_groups.loc[i] - reference, profile)
-                   for i in picks]
+    suggestions = [_suggestion(batch, scored, i, pick_groups.loc[i] - reference, profile,
+                               usual_pred) for i in picks]
     baseline = float(np.median(to_count(pred.loc[probe, "baseline"])))
     what_ifs = (whatif.describe(batch.frame[part == "whatif"], pred[part == "whatif"],
                                 trends, profile) if draft is not None else None)
@@ -188,7 +207,10 @@ def _result(data: StoreData, model: Any, profile: cand.CreatorProfile, trends: T
         horizon_days=int(getattr(model, "horizon_days", 7)), baseline=baseline,
         timezone=profile.timezone, now=now, timing=effect, suggestions=suggestions,
         notes=[], cold_start=profile.n_posts < MIN_HISTORY, what_ifs=what_ifs,
-        profile=_profile_map(batch.frame[probe], pred.loc[probe]),
+        profile=heat, level=float(lift_to_percent(level)),
+        usual=float(to_count(usual_pred)),
+        draft=(_draft_prediction(batch.frame[part == "whatif"], pred[part == "whatif"],
+                                 usual_pred) if draft is not None else None),
     )
     result.notes = _notes(result, data, profile, trends, now_defaulted)
     return result
@@ -227,10 +249,12 @@ def diverse_top(frame: pd.DataFrame, predicted: pd.Series, top: int) -> list[int
 
 
 def _suggestion(batch: _Batch, scored: Scored, i: int, delta: pd.Series,
-                profile: cand.CreatorProfile) -> Suggestion:
-    """Candidate ``i``; ``delta``: its group contributions minus the usual post's."""
+                profile: cand.CreatorProfile, usual_pred: float) -> Suggestion:
+    """Candidate ``i``; ``delta``: its group contributions minus the usual post's (they add
+    up to its prediction minus the usual post's: the choice part of the lift)."""
     row = batch.frame.iloc[i]
     pred = scored.pred.iloc[i]
+    choice = float(pred["predicted"]) - usual_pred
     sound = batch.sounds[int(row["sound_option"])]
     details = {
         "slot": f"{row['local']:%a %H:%M}",
@@ -239,14 +263,39 @@ def _suggestion(batch: _Batch, scored: Scored, i: int, delta: pd.Series,
         "hashtags": explain.hashtags_text(row["hashtags"]),
         "duration": float(row["duration_s"]), "usual_duration": profile.median_duration,
     }
-    reasons = [explain.phrase(g, float(delta[g]), details) for g in explain.pick_groups(delta)]
+    shown = explain.pick_groups(delta)
+    rest = choice - float(delta[shown].sum())
+    if abs(float(lift_to_percent(rest))) >= explain.MIN_REASON_PCT and len(shown) == 4:
+        shown = shown[:3]  # four lines at most, the remainder among them
+        rest = choice - float(delta[shown].sum())
+    reasons = [explain.phrase(g, float(delta[g]), details) for g in shown]
+    if abs(float(lift_to_percent(rest))) >= explain.MIN_REASON_PCT:
+        reasons.append(f"everything else together: {explain.pct(rest)}")
     return Suggestion(
         post_at=row["local"], hashtags=list(row["hashtags"]), sound=sound,
         duration_s=float(row["duration_s"]),
         predicted=float(to_count(pred["predicted"])), low=float(to_count(pred["low"])),
-        high=float(to_count(pred["high"])), lift=float(lift_to_percent(pred["lift"])),
-        reasons=reasons,
+        high=float(to_count(pred["high"])), lift=float(lift_to_percent(choice)),
+        reasons=reasons, vs_baseline=float(lift_to_percent(pred["lift"])),
     )
+
+
+def _draft_prediction(frame: pd.DataFrame, pred: pd.DataFrame, usual_pred: float
+                      ) -> dict[str, Any]:
+    """The draft itself (the first what-if row: unchanged, at the next usual slot)."""
+    first = int(np.flatnonzero((frame["whatif_kind"] == "draft").to_numpy())[0])
+    row, p = frame.iloc[first], pred.iloc[first]
+    return {"post_at": row["local"].isoformat(), "predicted": round(float(to_count(
+        p["predicted"])), 1), "low": round(float(to_count(p["low"])), 1),
+        "high": round(float(to_count(p["high"])), 1),
+        "lift": round(float(lift_to_percent(float(p["predicted"]) - usual_pred)), 1)}
+
+
+def _week_map(week: np.ndarray) -> dict[str, float]:
+    """Weekday x hour -> the timing profile's lift (%) vs the creator's median slot."""
+    lifts = lift_to_percent(week - np.median(week))
+    return {f"{cand.WEEKDAYS[k // 24].capitalize()} {k % 24:02d}": round(float(v), 2)
+            for k, v in enumerate(lifts)}
 
 
 def _profile_map(probe: pd.DataFrame, pred: pd.DataFrame) -> dict[str, float]:
@@ -259,7 +308,10 @@ def _profile_map(probe: pd.DataFrame, pred: pd.DataFrame) -> dict[str, float]:
 def _notes(result: SuggestResult, data: StoreData, profile: cand.CreatorProfile,
            trends: TrendState, now_defaulted: bool) -> list[str]:
     notes = [f"Engagement = {result.target_label}, predicted {result.horizon_days} days after "
-             "posting and shown as counts; lifts are vs your usual post (trailing median)."]
+             "posting and shown as counts. Your usual post now (usual hour, tags, sound and "
+             f"length) would get {result.usual:,.0f}: your recent level is "
+             f"{result.level:+.0f}% vs your trailing median. Lift = this choice vs that usual "
+             "post; the reasons add up to it (each rounded; parts under 1% left out)."]
     if result.cold_start:
         notes.append(f"Not enough history ({profile.n_posts} posts; {MIN_HISTORY} needed): "
                      "using similar creators (the population model).")

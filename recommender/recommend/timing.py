@@ -1,5 +1,9 @@
 """How much does timing matter for this creator? A model estimate checked on their history.
 
+Models trained with a timing profile (``recommender.model.timing``, the default) carry the
+answer: ``TimingEffect.from_profile``. The rest of this module is the older check, kept for
+model directories trained without one:
+
 1. The model's timing profile: the creator's usual post moved to every hour of the coming
    week with nothing else changed, and scored. Its spread (best hour minus the median hour,
    log scale) is what the model believes choosing the slot is worth.
@@ -24,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from recommender.engagement import lift_to_percent
+from recommender.model.timing import TimingSummary
 
 MIN_POSTS = 20
 BARELY_PCT = 5.0  # a best slot worth less than +5% over a typical one "barely matters"
@@ -40,9 +45,20 @@ class TimingEffect:
     model_spread: float  # percent, the uncalibrated profile spread
     slope: float | None
     n_posts: int
+    matters: bool | None = None  # the timing profile's verdict (None: the older check)
+    reason: str = ""
+    certain: bool = True
+
+    @classmethod
+    def from_profile(cls, summary: TimingSummary) -> TimingEffect:
+        """The model's per-creator timing profile (``recommender.model.timing``)."""
+        return cls(summary.lift, summary.low, summary.high, summary.lift, summary.slope,
+                   summary.n_posts, summary.matters, summary.reason, summary.certain)
 
     @property
     def barely_matters(self) -> bool:
+        if self.matters is not None:
+            return not self.matters
         if self.low is None:
             return self.lift < BARELY_PCT
         return self.low < FLOOR_PCT or self.lift < BARELY_PCT
@@ -53,6 +69,8 @@ class TimingEffect:
                 "high": None if self.high is None else round(self.high, 1)}
 
     def note(self) -> str:
+        if self.matters is not None:
+            return self._profile_note()
         if self.low is None:
             return (f"Only {self.n_posts} settled posts: too few to check the model's timing "
                     f"profile ({self.lift:+.0f}% best vs typical slot) against your own results.")
@@ -65,6 +83,19 @@ class TimingEffect:
                     f"pick any slot that suits you (threshold {BARELY_PCT:.0f}%, or an "
                     f"interval reaching 0).{general}")
         return f"Timing matters for you: best vs typical slot {span}."
+
+
+    def _profile_note(self) -> str:
+        span = (f"best vs typical slot {self.lift:+.0f}% (80% interval {self.low:+.0f}% to "
+                f"{self.high:+.0f}%; {self.reason})")
+        if self.matters and self.certain:
+            return f"Timing matters for you: {span}."
+        if self.matters:
+            return (f"Timing probably matters for you, not yet certain: {span}. The slots "
+                    "above follow this estimate; posts at a few other hours would firm it up.")
+        return (f"Timing barely matters for you, as far as your posts show: {self.reason}. "
+                f"Pick any slot that suits you; every slot here counts the same (the best "
+                f"slot could still be worth up to {self.high:+.0f}%, the 80% upper bound).")
 
 
 def timing_effect(profile: np.ndarray, evidence: np.ndarray, outcome: np.ndarray,
