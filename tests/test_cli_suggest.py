@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 from recommender.cli import app
 
 runner = CliRunner()
-KEYS = {"creator", "model", "target", "horizon_days", "baseline", "usual_post", "level", "timing_effect",
-        "suggestions", "notes"}
+KEYS = {"creator", "model", "target", "horizon_days", "baseline", "usual_post", "level",
+        "timing_effect", "suggestions", "notes"}
 SUGGESTION_KEYS = {"post_at", "hashtags", "sound", "duration_s", "predicted", "low", "high",
                    "lift", "vs_baseline", "reasons"}
 

@@ -22,11 +22,12 @@ The check that decides whether timing matters for a creator is out of sample too
 earlier blocks predicts each later post's slot value; the slope of the later residuals on
 that prediction is ~1 where the profile holds and ~0 where it does not. Where the slope is
 not positive with 80% confidence (one-sided), or the profile's best-vs-typical slot is
-worth under BARELY_PCT, timing "barely matters" and the creator's profile is scaled down to a tie-break (best slot +0.9%): slots are then equal in
-every figure a user sees (reasons start at 1%), and the order among equals follows the
-creator's best guess. Creators with fewer than MIN_POSTS settled posts get the same, and the
-reason says so; unknown creators get 0. Where it matters but the 80% interval of the best
-slot's worth reaches FLOOR_PCT, the profile is used and the note says it is not yet certain.
+worth under BARELY_PCT, timing "barely matters" and the creator's profile is scaled down
+to a tie-break (best slot +0.9%): slots are then equal in every figure a user sees
+(reasons start at 1%), and the order among equals follows the creator's best guess.
+Creators with fewer than MIN_POSTS settled posts get the same, and the reason says so;
+unknown creators get 0. Where it matters but the 80% interval of the best slot's worth
+reaches FLOOR_PCT, the profile is used and the note says it is not yet certain.
 """
 
 from __future__ import annotations
@@ -260,8 +261,8 @@ class TimingProfile:
         row = rows.iloc[0]
         slope = None if not np.isfinite(row["slope"]) else float(row["slope"])
         return TimingSummary(creator, int(row["n_posts"]), bool(row["matters"]),
-                             bool(row["certain"]), float(row["lift"]), float(row["low"]), float(row["high"]),
-                             slope, _reason(row, self.min_posts))
+                             bool(row["certain"]), float(row["lift"]), float(row["low"]),
+                             float(row["high"]), slope, _reason(row, self.min_posts))
 
     # -- persistence -----------------------------------------------------------------------
     def to_frame(self) -> pd.DataFrame:
