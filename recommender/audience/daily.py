@@ -1,0 +1,93 @@
+"""One row per (creator, UTC day): the daily audience panel every signal reads.
+
+Sources, best first, and how each column is named in verdicts:
+- ``followers`` / ``following``: ``account_daily`` (Studio FollowerHistory, profile
+  snapshots), else the last ``followers_at_post`` / ``following_at_post`` of posts that day.
+- ``views``, ``likes``, ``comments``, ``shares``: Studio Overview daily totals
+  (``video_views``...), else the counts of posts *published* that day (a proxy: a post keeps
+  collecting views after its day), recorded in ``views_from``.
+- ``posts``: posts published that day (posts table).
+- ``gain``: followers minus the previous day's, only for consecutive days (a gap gives no
+  gain rather than a gain spread over unknown days).
+Readings dated later than the day's 00:00 are put on their UTC day; the last reading wins.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from recommender.store import StoreData
+
+DAILY_METRICS = {"followers": "followers", "following": "following", "video_views": "views",
+                 "likes": "likes", "comments": "comments", "shares": "shares"}
+COLUMNS = ("followers", "following", "views", "likes", "comments", "shares", "posts",
+           "post_views", "post_engagement")
+
+
+def _account_wide(account: pd.DataFrame) -> pd.DataFrame:
+    rows = account[account["metric"].isin(list(DAILY_METRICS))]
+    if rows.empty:
+        return pd.DataFrame(columns=["creator", "day", *DAILY_METRICS.values()])
+    frame = pd.DataFrame({"creator": rows["creator"].astype(str).to_numpy(),
+                          "day": rows["date"].dt.floor("D").to_numpy(),
+                          "stamp": rows["date"].to_numpy(),
+                          "metric": rows["metric"].map(DAILY_METRICS).to_numpy(),
+                          "value": rows["value"].astype("float64").to_numpy()})
+    frame = frame.sort_values("stamp", kind="stable").drop_duplicates(
+        ["creator", "day", "metric"], keep="last")
+    wide = frame.set_index(["creator", "day", "metric"])["value"].unstack("metric")
+    return wide.reset_index()
+
+
+def _posts_daily(posts: pd.DataFrame) -> pd.DataFrame:
+    if posts.empty:
+        return pd.DataFrame(columns=["creator", "day", "posts", "post_views",
+                                     "post_engagement", "post_followers", "post_following"])
+    eng = (posts["likes"].astype("float64").fillna(0) + posts["comments"].astype("float64")
+           .fillna(0) + posts["shares"].astype("float64").fillna(0))
+    frame = pd.DataFrame({"creator": posts["creator"].astype(str).to_numpy(),
+                          "day": posts["posted_at"].dt.floor("D").to_numpy(),
+                          "stamp": posts["posted_at"].to_numpy(),
+                          "views": posts["views"].astype("float64").to_numpy(),
+                          "eng": eng.to_numpy(),
+                          "followers": posts["followers_at_post"].astype("float64").to_numpy(),
+                          "following": posts["following_at_post"].astype("float64").to_numpy()})
+    frame = frame.sort_values("stamp", kind="stable")
+    grouped = frame.groupby(["creator", "day"], sort=False)
+    out = grouped.agg(posts=("stamp", "size"), post_views=("views", "sum"),
+                      post_engagement=("eng", "sum"), post_followers=("followers", "last"),
+                      post_following=("following", "last"))
+    return out.reset_index()
+
+
+def daily_panel(data: StoreData) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The panel (sorted by creator, day) and, per creator, where its views came from."""
+    account = _account_wide(data.account_daily)
+    posts = _posts_daily(data.posts)
+    panel = account.merge(posts, on=["creator", "day"], how="outer")
+    for col in ("followers", "following", "views", "likes", "comments", "shares"):
+        if col not in panel:
+            panel[col] = np.nan
+    if "post_followers" in panel:
+        panel["followers"] = panel["followers"].fillna(panel["post_followers"])
+        panel["following"] = panel["following"].fillna(panel["post_following"])
+        panel = panel.drop(columns=["post_followers", "post_following"])
+    has_overview = panel.groupby("creator")["views"].transform("count") > 0
+    views_from = (panel.loc[~has_overview, "creator"].unique(), panel.loc[has_overview,
+                                                                          "creator"].unique())
+    panel["views"] = panel["views"].where(has_overview, panel["post_views"])
+    engagement = panel[["likes", "comments", "shares"]].sum(axis=1, min_count=1)
+    panel["engagement"] = engagement.where(has_overview, panel["post_engagement"])
+    panel["posts"] = panel["posts"].fillna(0)
+    panel = panel.sort_values(["creator", "day"], ignore_index=True)
+    same = panel["creator"].eq(panel["creator"].shift())
+    step = (panel["day"] - panel["day"].shift()).dt.days
+    consecutive = same & step.eq(1)
+    panel["gain"] = (panel["followers"] - panel["followers"].shift()).where(consecutive)
+    panel["following_gain"] = (panel["following"] - panel["following"].shift()).where(
+        consecutive)
+    panel["views_prev"] = panel["views"].shift().where(consecutive)
+    sources = {str(c): "posts published that day (no Studio Overview)" for c in views_from[0]}
+    sources.update({str(c): "Studio Overview daily video views" for c in views_from[1]})
+    return panel, sources
