@@ -70,9 +70,16 @@ def daily_panel(data: StoreData) -> tuple[pd.DataFrame, dict[str, str]]:
         if col not in panel:
             panel[col] = np.nan
     if "post_followers" in panel:
-        panel["followers"] = panel["followers"].fillna(panel["post_followers"])
-        panel["following"] = panel["following"].fillna(panel["post_following"])
+        for col in ("followers", "following"):
+            fill = pd.to_numeric(panel[f"post_{col}"], errors="coerce").astype("float64")
+            panel[col] = pd.to_numeric(panel[col], errors="coerce").astype("float64")
+            panel[col] = panel[col].fillna(fill)
         panel = panel.drop(columns=["post_followers", "post_following"])
+    numeric = ["followers", "following", "views", "likes", "comments", "shares", "posts",
+               "post_views", "post_engagement"]
+    for col in numeric:
+        panel[col] = pd.to_numeric(panel[col], errors="coerce").astype("float64") \
+            if col in panel else np.nan
     has_overview = panel.groupby("creator")["views"].transform("count") > 0
     views_from = (panel.loc[~has_overview, "creator"].unique(), panel.loc[has_overview,
                                                                           "creator"].unique())

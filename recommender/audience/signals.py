@@ -13,8 +13,13 @@ Poisson noise ``sqrt(median gain)`` and at 1 follower). A day is
 
 - a **jump** when its gain is more than ``JUMP_Z`` robust spreads above the median gain;
 - **suspicious** (bought or bot followers) when its excess is over ``EXCESS_Z`` spreads AND
-  the gain is over ``EXCESS_RATIO`` times both the expected and the usual gain: followers
-  arrived that the day's views cannot account for.
+  the gain is over ``EXCESS_RATIO`` times both the expected and the usual gain AND the
+  excess is at least ``MIN_EXCESS`` followers and ``MIN_EXCESS_SHARE`` of the account:
+  followers arrived that the day's views cannot account for.
+The expected gain takes the larger of what the extra views and what the extra engagement
+(likes + comments + shares, today or yesterday) would bring, each at its own generous rate.
+Baselines (medians, MADs, rates) are centred rolling ``WINDOW``-day statistics of the
+creator's own days, so a steady regime change (a good month) is not a string of jumps.
 A jump with views to match (an organic viral day) is listed, not flagged.
 
 Follow-for-follow. A day is a *mass-follow* day when the creator's following rose by more
@@ -32,6 +37,10 @@ JUMP_Z = 5.0
 EXCESS_Z = 6.0
 EXCESS_RATIO = 2.5
 MIN_DAYS = 14
+MIN_EXCESS = 20  # followers: smaller jumps are noise whatever their z score
+MIN_EXCESS_SHARE = 0.002  # ... and so are jumps under 0.2% of the account
+WINDOW = 29  # days in the centred baseline window
+MIN_WINDOW = 7
 FOLLOW_FLOOR = 10.0
 FOLLOW_Z = 6.0
 MIN_PERIOD_DAYS = 7
@@ -41,6 +50,14 @@ def _mad(frame: pd.DataFrame, value: str, by: pd.Series) -> pd.Series:
     median = frame.groupby(by)[value].transform("median")
     dev = (frame[value] - median).abs()
     return 1.4826 * dev.groupby(by).transform("median")
+
+
+def _rolling(values: pd.Series, by: pd.Series, how: str, q: float = 0.5) -> pd.Series:
+    """A centred rolling statistic over each creator's own days (the panel is sorted)."""
+    roll = values.groupby(by.to_numpy(), sort=False).rolling(WINDOW, center=True,
+                                                             min_periods=MIN_WINDOW)
+    result = roll.median() if how == "median" else roll.quantile(q)
+    return pd.Series(result.to_numpy(), index=values.index)
 
 
 def score_days(panel: pd.DataFrame) -> pd.DataFrame:
@@ -53,44 +70,62 @@ def score_days(panel: pd.DataFrame) -> pd.DataFrame:
     usable = out["gain"].notna() & out["reach"].notna()
     out["usable"] = usable
     gain = out["gain"].where(usable)
-    med_gain = gain.groupby(by).transform("median")
-    med_reach = out["reach"].where(usable).groupby(by).transform("median")
+    med_gain = _rolling(gain, by, "median")
+    med_reach = _rolling(out["reach"].where(usable), by, "median")
     floor = np.maximum(np.sqrt(med_gain.clip(lower=0).fillna(0)), 1.0)
-    out["gain_scale"] = np.maximum(_mad(out.assign(g=gain), "g", by).fillna(0), floor)
+    gain_mad = 1.4826 * _rolling((gain - med_gain).abs(), by, "median")
+    out["gain_scale"] = np.maximum(gain_mad.fillna(0), floor)
     out["gain_z"] = (gain - med_gain) / out["gain_scale"]
     # Marginal conversion over ordinary days (jump days left out, so one viral day or one
     # bought batch cannot move it): the upper quartile of the day's gain per unit of reach,
     # a generous rate, so a gain called unexplained is unexplained even at a good day's rate.
-    ordinary = usable & ~(out["gain_z"] > JUMP_Z) & (out["reach"] > 0)
-    per_reach = (gain.clip(lower=0) / out["reach"]).where(ordinary)
-    rate = per_reach.groupby(by).transform("quantile", 0.75).fillna(0)
+    ordinary = usable & ~(out["gain_z"] > JUMP_Z)
+    explained = pd.Series(0.0, index=out.index)
+    eng_day = np.fmax(out["engagement"], out["engagement"].groupby(by).shift())
+    for driver in (out["reach"], eng_day.where(out["views"].notna())):
+        per_unit = (gain.clip(lower=0) / driver.where(driver > 0)).where(ordinary)
+        rate = _rolling(per_unit, by, "quantile", 0.75).fillna(0)
+        usual = _rolling(driver.where(usable), by, "median")
+        explained = np.fmax(explained, (rate * (driver - usual).clip(lower=0)).fillna(0))
     follows = out["following_gain"].clip(lower=0).fillna(0)
-    extra_reach = (out["reach"] - med_reach).clip(lower=0).fillna(0)
-    out["expected"] = med_gain.clip(lower=0).fillna(0) + rate * extra_reach + follows
+    out["expected"] = med_gain.clip(lower=0).fillna(0) + explained + follows
     out["excess"] = (gain - out["expected"]).where(usable)
-    out["excess_scale"] = np.maximum(_mad(out.assign(e=out["excess"]), "e", by).fillna(0), floor)
+    excess_mad = 1.4826 * _rolling((out["excess"] - _rolling(out["excess"], by, "median"))
+                                   .abs(), by, "median")
+    out["excess_scale"] = np.maximum(excess_mad.fillna(0), floor)
     out["excess_z"] = out["excess"] / out["excess_scale"]
     enough = usable.groupby(by).transform("sum") >= MIN_DAYS
     out["enough"] = enough
     out["jump"] = enough & (out["gain_z"] > JUMP_Z)
-    above = (gain > EXCESS_RATIO * out["expected"]) & (gain > EXCESS_RATIO * med_gain.clip(lower=1))
+    above = ((gain > EXCESS_RATIO * out["expected"]) & (gain > EXCESS_RATIO * med_gain.clip(
+        lower=1)) & (out["excess"] >= np.maximum(MIN_EXCESS, MIN_EXCESS_SHARE * out["followers"])))
     out["suspicious"] = enough & (out["excess_z"] > EXCESS_Z) & above
     out["reach_ratio"] = out["reach"] / med_reach.where(med_reach > 0)
+    med_eng = _rolling(eng_day.where(usable), by, "median")
+    out["engagement_ratio"] = eng_day / med_eng.where(med_eng > 0)
     out["usual_gain"] = med_gain
     return out
 
 
 def anomaly_reason(row: pd.Series, views_word: str) -> str:
     gained, usual = int(row["gain"]), row["usual_gain"]
-    times = f"x{gained / usual:.1f} the usual {usual:,.0f}" if usual > 0 else "above the usual 0"
-    reach = row["reach_ratio"]
-    reach_txt = f"x{reach:.1f} your usual" if pd.notna(reach) else "unknown"
+    times = (f"x{gained / usual:.1f} the usual {usual:,.0f}/day" if usual > 0
+             else "against a usual 0/day")
+    parts = [f"{views_word} x{row['reach_ratio']:.1f}" if pd.notna(row["reach_ratio"])
+             else f"{views_word} unknown"]
+    if pd.notna(row.get("engagement_ratio")):
+        parts.append(f"engagement x{row['engagement_ratio']:.1f}")
+    context = " and ".join(parts) + " your usual"
     if row["suspicious"]:
-        return (f"+{gained:,} followers ({times}) while {views_word} were {reach_txt}: "
+        return (f"+{gained:,} followers ({times}) while {context}: at most "
                 f"{row['expected']:,.0f} expected from that reach and your own follows; "
-                "bought or bot followers look like this")
-    return (f"+{gained:,} followers ({times}) with {views_word} {reach_txt}: "
-            "explained by reach (an organic jump)")
+                "bought or bot followers look like this (so do follows from outside your "
+                "videos, e.g. a LIVE or a mention elsewhere)")
+    if gained <= EXCESS_RATIO * row["expected"]:
+        return f"+{gained:,} followers ({times}) with {context}: explained by reach (organic)"
+    return (f"+{gained:,} followers ({times}) with {context}: not flagged, under the "
+            f"{MIN_EXCESS}-follower / {MIN_EXCESS_SHARE:.1%} minimum or within the day's "
+            "usual spread")
 
 
 def follow_periods(panel: pd.DataFrame) -> pd.DataFrame:

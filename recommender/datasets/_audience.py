@@ -65,7 +65,10 @@ class AudienceWorld:
     def export_json(self, creator: str) -> dict[str, object]:
         """A minimal personal "Download your data" JSON (2024-12 layout) for ``creator``."""
         people = self.lists[creator]
-        return {"Profile": {"Profile Info": {"ProfileMap": {"userName": creator}}},
+        row = self.truth.set_index("creator").loc[creator]
+        profile = {"userName": creator, "followerCount": int(row["followers_end"]),
+                   "followingCount": int(row["following_end"])}
+        return {"Profile": {"Profile Info": {"ProfileMap": profile}},
                 "Your Activity": {
                     "Follower": {"App": 1, "FansList": people["fans"] or None},
                     "Following": {"App": 1, "Following": people["following"] or None}}}
@@ -166,7 +169,8 @@ def _creator(rng: np.random.Generator, index: int, dates: pd.DatetimeIndex, expo
              "viral_days": viral_days,
              "f4f_start": dates[f4f[0]] if f4f[0] >= 0 else pd.NaT,
              "f4f_end": dates[f4f[1]] if f4f[1] >= 0 else pd.NaT,
-             "engaged_followers_end": round(engaged), "followers_end": int(rows[-1, 0])}
+             "engaged_followers_end": round(engaged), "followers_end": int(rows[-1, 0]),
+             "following_end": int(rows[-1, 1])}
     lists: dict[str, list[dict[str, str]]] = {}
     if export_lists:
         lists, recip = _lists(rng, dates, min(int(rows[-1, 0]), list_cap), f4f,
