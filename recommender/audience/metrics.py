@@ -66,8 +66,8 @@ def _post_rates(data: StoreData, panel: pd.DataFrame, window: pd.DataFrame) -> p
                                      "shares", "views"])
     start = window.groupby("creator")["day"].min()
     frame = pd.DataFrame({
-        "creator": posts["creator"].astype(str).to_numpy(),
-        "posted_at": posts["posted_at"].to_numpy(),
+        "creator": posts["creator"].astype(panel["creator"].dtype).array,
+        "posted_at": posts["posted_at"].array,
         "views": posts["views"].astype("float64").to_numpy(),
         "likes": posts["likes"].astype("float64").to_numpy(),
         "comments": posts["comments"].astype("float64").to_numpy(),
@@ -203,9 +203,13 @@ def _active_share(out: pd.DataFrame, data: StoreData, panel: pd.DataFrame) -> No
         out["active_share"] = np.nan
         out["active_days"] = 0
         return
-    peaks = act.dropna(subset=["date"]).assign(creator=lambda f: f["creator"].astype(str),
-                                                day=lambda f: f["date"].dt.floor("D"))
-    peaks = peaks.groupby(["creator", "day"])["active_followers"].max().astype(float)
+    dtype = panel["creator"].dtype
+    peaks = act.dropna(subset=["date"])
+    peaks = peaks[peaks["creator"].isin(dtype.categories)]
+    peaks = peaks.assign(creator=peaks["creator"].astype(dtype),
+                         day=peaks["date"].dt.floor("D"))
+    peaks = peaks.groupby(["creator", "day"], observed=True)["active_followers"].max().astype(
+        float)
     peaks = peaks[peaks > 0].reset_index()  # a zero-filled partial export day says nothing
     daily = panel.loc[panel["followers"].notna(), ["creator", "day", "followers"]]
     joined = pd.merge_asof(peaks.sort_values("day"), daily.sort_values("day"), on="day",
