@@ -25,6 +25,9 @@ COLUMNS = ("followers", "following", "views", "likes", "comments", "shares", "po
            "post_views", "post_engagement")
 
 
+DAY_NS = 86_400 * 10**9
+
+
 def _creators(data: StoreData) -> pd.CategoricalDtype:
     """One categorical dtype for every table's creator column (cheap groupbys and merges)."""
     names = pd.concat([data.account_daily["creator"].drop_duplicates(),
@@ -32,19 +35,40 @@ def _creators(data: StoreData) -> pd.CategoricalDtype:
     return pd.CategoricalDtype(sorted(set(names)))
 
 
+def as_category(values: pd.Series, dtype: pd.CategoricalDtype) -> pd.Categorical:
+    """``values`` in ``dtype`` via one factorize (much cheaper than astype on Arrow strings)."""
+    codes, uniques = pd.factorize(values)
+    lookup = dtype.categories.get_indexer(pd.Index(uniques).astype(str))
+    mapped = np.where(codes >= 0, lookup[codes], -1)
+    return pd.Categorical.from_codes(mapped, dtype=dtype)
+
+
 def _account_wide(account: pd.DataFrame, dtype: pd.CategoricalDtype) -> pd.DataFrame:
-    rows = account[account["metric"].isin(list(DAILY_METRICS))]
+    """Long (creator, date, metric) readings to one row per (creator, day); the latest
+    reading of a day wins. Integer keys and one sort: no pandas reshaping of millions."""
+    names = list(DAILY_METRICS)
+    rows = account[account["metric"].isin(names)]
     if rows.empty:
         return pd.DataFrame(columns=["creator", "day", *DAILY_METRICS.values()])
-    frame = pd.DataFrame({"creator": rows["creator"].astype(dtype).array,
-                          "day": rows["date"].dt.floor("D").array,
-                          "stamp": rows["date"].array,
-                          "metric": rows["metric"].map(DAILY_METRICS).to_numpy(),
-                          "value": rows["value"].astype("float64").to_numpy()})
-    frame = frame.sort_values("stamp", kind="stable").drop_duplicates(
-        ["creator", "day", "metric"], keep="last")
-    wide = frame.set_index(["creator", "day", "metric"])["value"].unstack("metric")
-    return wide.reset_index()
+    creator = as_category(rows["creator"], dtype).codes.astype(np.int64)
+    stamp = rows["date"].array.asi8
+    day = stamp // DAY_NS
+    metric = pd.Categorical(rows["metric"], categories=names).codes.astype(np.int64)
+    value = rows["value"].to_numpy(dtype="float64", na_value=np.nan)
+    first = day.min()
+    span = int(day.max() - first + 1)
+    pair = creator * span + (day - first)
+    cell = pair * len(names) + metric
+    order = np.lexsort((stamp, cell))  # by cell, then time: a cell's last row is its latest
+    cell_sorted = cell[order]
+    last = order[np.r_[cell_sorted[1:] != cell_sorted[:-1], True]]
+    pairs, row = np.unique(pair[last], return_inverse=True)
+    wide = np.full((len(pairs), len(names)), np.nan)
+    wide[row, metric[last]] = value[last]
+    frame = pd.DataFrame(wide, columns=list(DAILY_METRICS.values()))
+    frame.insert(0, "creator", pd.Categorical.from_codes(pairs // span, dtype=dtype))
+    frame.insert(1, "day", pd.to_datetime((pairs % span + first) * DAY_NS, utc=True))
+    return frame
 
 
 def _posts_daily(posts: pd.DataFrame, dtype: pd.CategoricalDtype) -> pd.DataFrame:
@@ -53,7 +77,7 @@ def _posts_daily(posts: pd.DataFrame, dtype: pd.CategoricalDtype) -> pd.DataFram
                                      "post_engagement", "post_followers", "post_following"])
     eng = (posts["likes"].astype("float64").fillna(0) + posts["comments"].astype("float64")
            .fillna(0) + posts["shares"].astype("float64").fillna(0))
-    frame = pd.DataFrame({"creator": posts["creator"].astype(dtype).array,
+    frame = pd.DataFrame({"creator": as_category(posts["creator"], dtype),
                           "day": posts["posted_at"].dt.floor("D").array,
                           "stamp": posts["posted_at"].array,
                           "views": posts["views"].astype("float64").to_numpy(),

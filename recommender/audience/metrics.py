@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from recommender.audience.daily import as_category
 from recommender.store import StoreData
 
 Z90 = 1.645
@@ -50,7 +51,7 @@ def median_ci(frame: pd.DataFrame, value: str) -> pd.DataFrame:
     lo = np.clip(np.floor(n / 2 - half), 0, n - 1).astype(int)
     hi = np.clip(np.ceil(n / 2 + half) - 1, 0, n - 1).astype(int)
     vals = part[value].to_numpy()
-    out = pd.DataFrame({"creator": part["creator"].to_numpy(), "n": n,
+    out = pd.DataFrame({"creator": part["creator"].array, "n": n,
                         "low": np.where(pos == lo, vals, np.nan),
                         "high": np.where(pos == hi, vals, np.nan)})
     agg = out.groupby("creator", sort=False).agg(n=("n", "first"), low=("low", "max"),
@@ -66,14 +67,18 @@ def _post_rates(data: StoreData, panel: pd.DataFrame, window: pd.DataFrame) -> p
                                      "shares", "views"])
     start = window.groupby("creator")["day"].min()
     frame = pd.DataFrame({
-        "creator": posts["creator"].astype(panel["creator"].dtype).array,
+        "creator": as_category(posts["creator"], panel["creator"].dtype),
         "posted_at": posts["posted_at"].array,
         "views": posts["views"].astype("float64").to_numpy(),
         "likes": posts["likes"].astype("float64").to_numpy(),
         "comments": posts["comments"].astype("float64").to_numpy(),
         "shares": posts["shares"].astype("float64").to_numpy(),
         "followers": posts["followers_at_post"].astype("float64").to_numpy()})
-    frame = frame[frame["posted_at"] >= frame["creator"].map(start).to_numpy()]
+    # posts inside their creator's window, compared as integers (no Timestamp objects)
+    first = start.reindex(frame["creator"].cat.categories)
+    codes = np.maximum(frame["creator"].cat.codes.to_numpy(), 0)
+    known = (frame["creator"].cat.codes.to_numpy() >= 0) & first.notna().to_numpy()[codes]
+    frame = frame[known & (frame["posted_at"].array.asi8 >= first.array.asi8[codes])]
     if frame["followers"].isna().any():
         daily = panel.loc[panel["followers"].notna(), ["creator", "day", "followers"]]
         daily = daily.sort_values("day", kind="stable")
@@ -96,7 +101,7 @@ def _post_rates(data: StoreData, panel: pd.DataFrame, window: pd.DataFrame) -> p
 def _weekly(window: pd.DataFrame) -> pd.DataFrame:
     last = window.groupby("creator")["day"].transform("max")
     block = ((last - window["day"]).dt.days // 7).to_numpy()
-    frame = pd.DataFrame({"creator": window["creator"].to_numpy(), "block": block,
+    frame = pd.DataFrame({"creator": window["creator"].array, "block": block,
                           "gain": window["gain"].to_numpy(),
                           "followers": window["followers"].to_numpy()})
     weeks = frame.groupby(["creator", "block"]).agg(gain=("gain", "sum"),
@@ -206,7 +211,7 @@ def _active_share(out: pd.DataFrame, data: StoreData, panel: pd.DataFrame) -> No
     dtype = panel["creator"].dtype
     peaks = act.dropna(subset=["date"])
     peaks = peaks[peaks["creator"].isin(dtype.categories)]
-    peaks = peaks.assign(creator=peaks["creator"].astype(dtype),
+    peaks = peaks.assign(creator=as_category(peaks["creator"], dtype),
                          day=peaks["date"].dt.floor("D"))
     peaks = peaks.groupby(["creator", "day"], observed=True)["active_followers"].max().astype(
         float)

@@ -21,18 +21,14 @@ def audience(
 ) -> None:
     """Followers beyond vanity: growth, genuineness signals, quality score, follow-back."""
     from recommender.audience import audience_table, creator_report, write_table
-    from recommender.store import Store
+    from recommender.audience.load import load_for_audience
 
     try:
         if all_creators == (creator is not None):
             raise UsageError("give either a CREATOR or --all")
         if out is not None and not all_creators:
             raise UsageError("--out goes with --all (one row per creator)")
-        store = Store(data)
-        if not store.root.is_dir():
-            raise UsageError(f"--data {data}: no such store directory; run `recommender "
-                             "ingest EXPORT --data DIR` first")
-        loaded = store.load(require_posts=False)
+        loaded = load_for_audience(data)
         if all_creators:
             table = audience_table(loaded, window)
             written = write_table(table, out) if out is not None else None
