@@ -103,6 +103,16 @@ def render(result) -> None:  # type: ignore[no-untyped-def]
                            ("follow_backs_within_1d_share", "your follow-backs within 24 h")):
             if fb[key] is not None:
                 typer.echo(f"  {label}: {100 * fb[key]:.1f}%")
+        ba = fb["before_after"] or {}
+        gain = ba.get("daily_follower_gain") or {}
+        if gain.get("difference") is not None:
+            typer.echo(f"  busiest 28 days of follow-backs {ba['period'][0]}..{ba['period'][1]}: "
+                       f"daily follower gain {gain['during']:,.1f} vs {gain['before']:,.1f} "
+                       f"the 28 days before ({gain['difference']:+,.1f}, 90% interval "
+                       f"{gain['low']:+,.1f} to {gain['high']:+,.1f}; a plain comparison, "
+                       "not a causal estimate)")
+        elif ba.get("note"):
+            typer.echo(f"  before/after: {ba['note']}")
     else:
         typer.echo("\nFollow-back: not enough data (no personal export Follower/Following "
                    "lists ingested)")
