@@ -53,15 +53,22 @@ def _account_wide(account: pd.DataFrame, dtype: pd.CategoricalDtype) -> pd.DataF
     creator = as_category(rows["creator"], dtype).codes.astype(np.int64)
     stamp = rows["date"].array.asi8
     day = stamp // DAY_NS
-    metric = pd.Categorical(rows["metric"], categories=names).codes.astype(np.int64)
+    codes, uniques = pd.factorize(rows["metric"])
+    metric = np.asarray([names.index(str(u)) for u in uniques], dtype=np.int64)[codes]
     value = rows["value"].to_numpy(dtype="float64", na_value=np.nan)
     first = day.min()
     span = int(day.max() - first + 1)
     pair = creator * span + (day - first)
     cell = pair * len(names) + metric
-    order = np.lexsort((stamp, cell))  # by cell, then time: a cell's last row is its latest
-    cell_sorted = cell[order]
-    last = order[np.r_[cell_sorted[1:] != cell_sorted[:-1], True]]
+    # one reading per cell is the rule (daily files); only cells read twice need the time
+    # order, so they alone are sorted (a hash pass instead of sorting millions of rows)
+    repeated = pd.Series(cell).duplicated(keep=False).to_numpy()
+    last = np.flatnonzero(~repeated)
+    if repeated.any():
+        twice = np.flatnonzero(repeated)
+        order = twice[np.lexsort((stamp[twice], cell[twice]))]
+        ends = np.r_[cell[order][1:] != cell[order][:-1], True]
+        last = np.concatenate([last, order[ends]])
     pairs, row = np.unique(pair[last], return_inverse=True)
     wide = np.full((len(pairs), len(names)), np.nan)
     wide[row, metric[last]] = value[last]

@@ -8,7 +8,7 @@ follow-back). ``r`` is the upper quartile of gain per unit of reach over ordinar
 days left out), a generous rate: net gains carry unfollows, so a plain ratio would
 understate what extra views bring, and a gain called unexplained must be so even at a good
 day's rate. The excess over that is scored
-against the creator's robust spread, ``1.4826 * MAD`` of the excesses (floored at the
+against the creator's robust spread of daily gains, ``1.4826 * MAD`` (floored at the
 Poisson noise ``sqrt(median gain)`` and at 1 follower). A day is
 
 - a **jump** when its gain is more than ``JUMP_Z`` robust spreads above the median gain;
@@ -99,9 +99,9 @@ def score_days(panel: pd.DataFrame) -> pd.DataFrame:
     follows = out["following_gain"].clip(lower=0).fillna(0)
     out["expected"] = med_gain.clip(lower=0).fillna(0) + explained + follows
     out["excess"] = (gain - out["expected"]).where(usable)
-    excess_mad = 1.4826 * _rolling((out["excess"] - _rolling(out["excess"], by, "median"))
-                                   .abs(), by, "median")
-    out["excess_scale"] = np.maximum(excess_mad.fillna(0), floor)
+    # On ordinary days the expected gain is the usual gain, so the excess spreads like the
+    # gain itself: the gain's robust spread serves as the excess's (two rolling passes fewer).
+    out["excess_scale"] = out["gain_scale"]
     out["excess_z"] = out["excess"] / out["excess_scale"]
     enough = usable.groupby(by).transform("sum") >= MIN_DAYS
     out["enough"] = enough
