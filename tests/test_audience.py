@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from recommender.audience import audience_table, creator_report
+from recommender.audience.components import WEIGHTS
 from recommender.audience.daily import daily_panel
 from recommender.audience.signals import follow_periods, score_days
 from recommender.cli import app
@@ -107,7 +108,9 @@ def test_json_contract_and_named_follow_for_follow(exported) -> None:
     doc = json.loads(result.output)
     assert set(doc) >= JSON_KEYS
     assert 0 <= doc["quality_score"] <= 100
-    assert {"name", "value", "benchmark", "verdict"} <= set(doc["components"][0])
+    assert [c["name"] for c in doc["components"]] == list(WEIGHTS)  # fixed names and order
+    for component in doc["components"]:
+        assert {"name", "value", "benchmark", "verdict", "score", "data"} <= set(component)
     assert [p["name"].startswith("follow-for-follow 2025-") for p in doc["follow_for_follow"]
             ] == [True]
     for anomaly in doc["anomalies"]:
