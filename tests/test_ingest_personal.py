@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from recommender.errors import InputError
 from recommender.ingest.base import AdapterResult, IngestContext, Source
+from recommender.ingest.follows import METRICS as FOLLOW_METRICS
 from recommender.ingest.personal import ADAPTERS, export_moment, sound_is_original
 
 EXTRACT = Path(__file__).parent / "extracts" / "personal" / "user_data_posts_section.json"
@@ -114,9 +115,13 @@ def test_every_layout_reads_posts_and_profile_counts(tmp_path: Path, kind: str, 
     assert set(result.posts["creator"]) == {"ana.bakes"}
     moment = pd.Timestamp("2025-11-27 09:30:15", tz="UTC")  # from the links' l= parameter
     assert (result.posts["collected_at"] == moment).all()
-    account = result.account_daily.set_index("metric")["value"].to_dict()
+    # the Follower/Following lists add per-day counts (recommender.ingest.follows)
+    profile = result.account_daily[~result.account_daily["metric"].isin(FOLLOW_METRICS)]
+    account = profile.set_index("metric")["value"].to_dict()
     assert account == {"followers": followers, "following": following, "total_likes": 387}
-    assert (result.account_daily["date"] == moment).all()
+    assert (profile["date"] == moment).all()
+    listed = result.account_daily[result.account_daily["metric"] == "listed_followers_new"]
+    assert listed["value"].sum() == 2  # the two dated entries of the fixture's FansList
     assert result.creators[["creator", "timezone"]].values.tolist() == [
         ["ana.bakes", "Europe/Lisbon"]]
     assert any("'Only You'" in note for note in result.notes)

@@ -51,6 +51,7 @@ def test_report_is_self_contained_with_pngs_beside_it(written: Path) -> None:
     for name in ("heatmap", "engagement", "content"):
         assert (written.parent / f"report-{name}.png").stat().st_size > 5_000
     assert "Model card" in page and "Next suggestions" in page
+    assert "<h2>Audience" in page  # recommender.audience.report.audience_html
 
 
 def test_report_renders_in_headless_chromium(written: Path, tmp_path: Path) -> None:

@@ -55,6 +55,10 @@ and ``effects.post_components`` holds each post's value of each one:
     curve (0.1 + 0.9 x Gaussian around 20:00 local, sd 5 h; the same for every creator, so
     it is no evidence of a timing effect) x exp(timing effect) x lognormal(0, 0.08).
 
+Audience effects (purchased-follower spikes, viral jumps, follow-for-follow periods,
+Follower/Following lists with planted reciprocity) come from a separate generator,
+``make_audience`` (``_audience.py``); ``make_posts`` is unchanged by it.
+
 Calibration (``python -m recommender.datasets calibrate``; ``calibrate.py`` says how each
 statistic is computed), against /work/shared/data/creator_histories_2020.csv.gz, on each
 creator's 25 most recent posts, y = log1p(likes + comments + shares):
@@ -85,13 +89,15 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from recommender.datasets._audience import AudienceWorld, make_audience
 from recommender.datasets._build import PlantedEffects, build
 from recommender.datasets._writers import write_sample
 
 if TYPE_CHECKING:
     from recommender.store import StoreData
 
-__all__ = ["SAMPLE_PARAMS", "PlantedEffects", "SyntheticData", "make_posts", "write_sample"]
+__all__ = ["SAMPLE_PARAMS", "AudienceWorld", "PlantedEffects", "SyntheticData", "make_audience",
+           "make_posts", "write_sample"]
 
 # The bundled sample under data/sample (``python -m recommender.datasets data/sample``).
 SAMPLE_PARAMS: dict[str, object] = {

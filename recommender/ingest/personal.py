@@ -2,7 +2,9 @@
 
 Only what the model needs is read: own posts (Date, Likes, Sound, Title, WhoCanView), the
 profile handle, follower/following COUNTS and likesReceived. DMs, logins, watch and search
-history, comments and follower names are never touched (lists are only measured with len()).
+history and comments are never touched. Follower / Following lists are handed to
+``follows.reduce_lists``, which keeps only per-day counts (names hashed with a throwaway salt
+in memory and matched there; no name reaches the store, logs or output).
 
 The export carries no video id, so ``post_id`` is ``"ts:<unix seconds of Date>"`` (the store
 may reconcile it with a real id, whose top 32 bits are the same second). ``collected_at``
@@ -27,6 +29,7 @@ import pandas as pd
 from recommender import schema
 from recommender.errors import InputError
 from recommender.ingest.base import Adapter, AdapterResult, IngestContext, Rejects, Source
+from recommender.ingest.follows import reduce_lists
 from recommender.parsing import hashtags_from_text, is_missing, parse_count, parse_utc
 
 NAME = "tiktok-export"
@@ -75,6 +78,16 @@ def resolve(root: object, path: tuple[tuple[str, ...], ...]) -> object:
         if level is MISSING or level is None:
             return MISSING if level is MISSING else None
     return level
+
+
+def _any_root(root: object, path: tuple[tuple[str, ...], ...]) -> object:
+    """``resolve`` trying every first-level alternative (late exports keep a reduced
+    "Your Activity" beside "Profile And Settings", which holds the lists)."""
+    for first in path[0]:
+        found = resolve(root, ((first,), *path[1:]))
+        if found is not MISSING:
+            return found
+    return MISSING
 
 
 # --- sniffing ---------------------------------------------------------------------------
@@ -200,7 +213,8 @@ def _collected_at(ctx: IngestContext, source: Source, posts: _Posts) -> tuple[da
 
 def _result(source: Source, ctx: IngestContext, adapter: str, posts: _Posts, read: int,
             creator: str, profile: dict[str, int | None], extra_skipped: int = 0,
-            notes: list[str] | None = None) -> AdapterResult:
+            notes: list[str] | None = None,
+            follow_days: pd.DataFrame | None = None) -> AdapterResult:
     collected, how = _collected_at(ctx, source, posts)
     frame = pd.DataFrame(posts.rows)
     if not frame.empty:
@@ -208,9 +222,12 @@ def _result(source: Source, ctx: IngestContext, adapter: str, posts: _Posts, rea
     account = pd.DataFrame([{"creator": creator, "date": collected, "metric": metric,
                              "value": value, "source": adapter}
                             for metric, value in profile.items() if value is not None])
+    if follow_days is not None and not follow_days.empty:
+        account = pd.concat([schema.conform(account, "account_daily"), follow_days],
+                            ignore_index=True)
     creators = pd.DataFrame([{"creator": creator, "timezone": ctx.timezone or "UTC",
                               "updated_at": collected, "source": adapter}])
-    profile_stored = int(not account.empty)
+    profile_stored = int(any(value is not None for value in profile.values()))
     stored = len(posts.rows) + profile_stored
     skipped = posts.skipped + extra_skipped + int(bool(profile) and not profile_stored)
     return AdapterResult(
@@ -293,7 +310,10 @@ def _read_json(source: Source, ctx: IngestContext) -> AdapterResult:
     if gone:
         notes.append(f"{gone} recently deleted posts skipped")
     read = len(items) + gone + int(bool(profile))
-    return _result(source, ctx, NAME, posts, read, creator, profile, gone, notes)
+    follow_days, follow_notes = reduce_lists(creator, _any_root(data, FANS),
+                                             _any_root(data, FOLLOWING), NAME)
+    return _result(source, ctx, NAME, posts, read, creator, profile, gone,
+                   [*notes, *follow_notes], follow_days)
 
 
 # --- TXT --------------------------------------------------------------------------------

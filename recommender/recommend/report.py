@@ -59,7 +59,9 @@ def write_report(data: StoreData, model: Any, creator: str, out: str | Path,
         path = out.with_name(f"{out.stem}-{name}.png")
         path.write_bytes(png)
         images.append(str(path))
-    out.write_text(_page(result, charts, _manifest(model)), encoding="utf-8")
+    from recommender.audience.report import audience_html  # an additive section
+    out.write_text(_page(result, charts, _manifest(model)).replace(
+        "</body>", audience_html(data, creator) + "</body>"), encoding="utf-8")
     return ReportResult(html=str(out), images=images, creator=creator)
 
 
