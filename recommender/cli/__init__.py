@@ -46,7 +46,14 @@ def interactive() -> bool:
     return sys.stderr.isatty() and not os.environ.get("CI")
 
 
+def _notify_waiting(message: str) -> None:
+    typer.echo(message, err=True)
+
+
 def _register() -> None:
+    from recommender import locking
+
+    locking.set_notifier(_notify_waiting)
     # Imported for their side effect of adding commands to ``app``.
     from recommender.cli import commands  # noqa: F401
 
