@@ -41,6 +41,15 @@ def emit_json(payload: Any) -> None:
     typer.echo(json.dumps(payload, indent=2, ensure_ascii=False, default=str, allow_nan=False))
 
 
+def console(stderr: bool = False):  # type: ignore[no-untyped-def]
+    """A rich console that prints text as text: no markup or emoji codes are interpreted,
+    so a creator, sound or file name like ``a[/]b`` or ``:x:`` shows as written (and cannot
+    crash the output after the work is done). Styles are passed with ``style=``."""
+    from rich.console import Console
+
+    return Console(stderr=stderr, markup=False, emoji=False)
+
+
 def interactive() -> bool:
     """True when progress bars make sense: a terminal on stderr, not CI."""
     return sys.stderr.isatty() and not os.environ.get("CI")

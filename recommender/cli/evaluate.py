@@ -37,11 +37,10 @@ def evaluate(
     if as_json:
         emit_json(report.to_dict())
         return
-    from rich.console import Console
-
+    from recommender.cli import console as make_console
     from recommender.cli.train import render_metrics
 
-    console = Console()
+    console = make_console()
     console.print(f"target: {report.target_label}  (settings: {report.params_from})")
     render_metrics(report.result.to_dict(), console)
     if report.plot:

@@ -42,10 +42,11 @@ def score(
 
 
 def _render(result, out: Path | None) -> None:  # type: ignore[no-untyped-def]
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    from recommender.cli import console as make_console
+
+    console = make_console()
     if out is None:
         table = Table(title=f"{result.path}: first {SCREEN_ROWS} rows")
         for column in ("creator", "planned_at", "predicted", "lift_pct", "rank", "reasons",
@@ -63,10 +64,10 @@ def _render(result, out: Path | None) -> None:  # type: ignore[no-untyped-def]
                   f"unknown creator(s), {s['better_slots']} better slot(s) found.")
     for _, r in result.rejected.head(20).iterrows():
         # One whole line per bad row (no wrapping), so it can be grepped from a job's log.
-        console.print(f"[yellow]{r['file']} row {r['row']} {r['field']}: {r['reason']}[/yellow]",
+        console.print(f"{r['file']} row {r['row']} {r['field']}: {r['reason']}", style="yellow",
                       soft_wrap=True)
     for note in result.notes:
-        console.print(f"[dim]{note}[/dim]")
+        console.print(note, style="dim")
 
 
 def _cell(value: object) -> str:

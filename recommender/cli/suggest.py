@@ -69,9 +69,9 @@ def _run(creator, days, top, caption, hashtags, sound, duration, not_before,  # 
 
 
 def render(result) -> None:  # type: ignore[no-untyped-def]
-    from rich.console import Console
+    from recommender.cli import console as make_console
 
-    render_suggestions(result, Console())
+    render_suggestions(result, make_console())
 
 
 def render_suggestions(result, console) -> None:  # type: ignore[no-untyped-def]
@@ -94,4 +94,4 @@ def render_suggestions(result, console) -> None:  # type: ignore[no-untyped-def]
     for what in result.what_ifs or []:
         console.print(f"what if: {what['what']}")
     for note in result.notes:
-        console.print(f"[dim]{note}[/dim]")
+        console.print(note, style="dim")

@@ -66,6 +66,10 @@ def run_backtest(table: pd.DataFrame, params: dict[str, Any], protocol: str = "e
                             "ingest more history")
     from joblib import Parallel, delayed
 
+    from recommender.model import _lgb
+
+    _lgb.lightgbm()  # imported here, once: threads racing to import it see half a module
+
     # Threads, not loky processes: LightGBM releases the GIL while it trains, and worker
     # processes outlived a killed parent (40 of them for half an hour, 4.5 GB).
     parts = Parallel(n_jobs=min(n_jobs, len(splits)), prefer="threads")(
