@@ -28,8 +28,11 @@ def evaluate(
 ) -> None:
     """Backtest the model by time on the store, beside simple baselines."""
     from recommender.model.evaluate import evaluate_job
+    from recommender.outputs import output_file
 
     try:
+        if plot is not None:
+            output_file(plot, (".png", ".svg", ".pdf"), "--plot")
         report = evaluate_job(data, target, folds, protocol, plot, models_dir=models)
     except RecommenderError as error:
         fail(error)

@@ -21,10 +21,12 @@ def report(
 ) -> None:
     """Write an HTML report: best slots heatmap, engagement trend, hashtags, sounds, model card."""
     from recommender.model.registry import load_champion
+    from recommender.outputs import output_file
     from recommender.recommend.report import write_report
     from recommender.store import Store
 
     try:
+        output_file(out, (".html", ".htm"), "--out")
         result = write_report(Store(data).load(), load_champion(models), creator, out, now=now)
     except RecommenderError as error:
         fail(error)

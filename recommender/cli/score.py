@@ -22,13 +22,15 @@ def score(
 ) -> None:
     """Score every row of a content plan: prediction, interval, rank, reasons, better slot."""
     from recommender.model.registry import load_champion
-    from recommender.recommend.plan_io import plan_format, write_plan
+    from recommender.outputs import output_file
+    from recommender.recommend.plan_io import FORMATS, plan_format, write_plan
     from recommender.recommend.score import score_plan
     from recommender.store import Store
 
     try:
-        if out is not None:
-            plan_format(out)  # fail on a bad extension before the work
+        if out is not None:  # a bad place fails before the work; a missing folder is made
+            output_file(out, FORMATS, "--out")
+            plan_format(out)
         result = score_plan(plan, Store(data).load(), load_champion(models))
         if out is not None:
             write_plan(result.rows, out)
