@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from recommender.cli import DEFAULT_DATA, DEFAULT_MODELS, app, emit_json, fail
+from recommender.cli import DEFAULT_DATA, DEFAULT_MODELS, app, emit_json, fail, resolve_request
 from recommender.errors import RecommenderError
 
 
@@ -27,7 +27,9 @@ def report(
 
     try:
         output_file(out, (".html", ".htm"), "--out")
-        result = write_report(Store(data).load(), load_champion(models), creator, out, now=now)
+        store = Store(data).load()
+        creator = resolve_request(store, creator, now)
+        result = write_report(store, load_champion(models), creator, out, now=now)
     except RecommenderError as error:
         fail(error)
         return
