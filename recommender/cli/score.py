@@ -29,8 +29,8 @@ def score(
 
     try:
         if out is not None:  # a bad place fails before the work; a missing folder is made
-            output_file(out, FORMATS, "--out")
             plan_format(out)
+            output_file(out, FORMATS, "--out")
         result = score_plan(plan, Store(data).load(), load_champion(models))
         if out is not None:
             write_plan(result.rows, out)
