@@ -142,3 +142,15 @@ def test_suggest_and_score_exit_1_in_one_line_on_a_damaged_model(tmp_path: Path,
         lines = done.stderr.strip().splitlines()
         assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr[-500:]
         assert "model.txt" in lines[0] and "since training" in lines[0]
+
+
+def test_debris_of_killed_trains_is_cleared(tmp_path: Path) -> None:
+    from recommender.model.registry import clear_debris
+
+    models, version = _models_copy(tmp_path)
+    shutil.copytree(version, models / ".incoming-killed")
+    (models / ".champion.x.tmp").write_text("{")
+    clear_debris(models)
+    left = sorted(p.name for p in models.iterdir() if p.name != ".lock")
+    assert left == sorted([CHAMPION, version.name])
+    load_champion(models)

@@ -83,6 +83,19 @@ def load_champion(models_dir: str | Path) -> EngagementModel:
     return model
 
 
+def clear_debris(models_dir: str | Path) -> None:
+    """Remove what killed trains left (``.incoming-*`` directories, pointer temp files);
+    call with the models directory's lock held, when no other train can be writing."""
+    root = models_root(models_dir)
+    if not root.is_dir():
+        return
+    for entry in root.iterdir():
+        if entry.name.startswith(".incoming-") and entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+        elif entry.name.startswith(".champion.") and entry.name.endswith(".tmp"):
+            entry.unlink(missing_ok=True)
+
+
 def write_version(model: EngagementModel, models_dir: str | Path, fingerprint: str,
                   extra: dict[str, Any]) -> Path:
     """Save ``model`` as a new version directory, atomically; return its path."""

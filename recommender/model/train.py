@@ -19,7 +19,13 @@ from recommender.features import preprocess
 from recommender.model.artifact import _model_from_manifest, read_manifest, signature
 from recommender.model.backtest import BacktestResult, run_backtest
 from recommender.model.estimator import EngagementModel
-from recommender.model.registry import champion_info, models_root, promote, write_version
+from recommender.model.registry import (
+    champion_info,
+    clear_debris,
+    models_root,
+    promote,
+    write_version,
+)
 from recommender.store import Store, fingerprint_posts
 
 TOLERANCE = 1e-9
@@ -65,6 +71,7 @@ def train_job(
 def _train_locked(data, model: EngagementModel, models_dir: str | Path, target: str,  # type: ignore[no-untyped-def]
                   force: bool, waited: bool,
                   progress: Callable[[str, float], None] | None, folds: int) -> TrainReport:
+    clear_debris(models_dir)
     fingerprint = fingerprint_posts(data.posts)
     signature = _signature(model, fingerprint)
     current = champion_info(models_dir)
