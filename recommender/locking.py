@@ -85,8 +85,9 @@ def exclusive(directory: Path, what: str, timeout: float | None = None) -> Itera
             if not waited:
                 waited = True
                 if limit > 0 and _notify is not None:
-                    _notify(f"waiting for the {what} {directory}: {describe_owner(directory)} "
-                            f"(up to {limit:.0f} s; RECOMMENDER_LOCK_TIMEOUT changes this)")
+                    _notify(f"waiting for the {what} {directory}, locked by "
+                            f"{describe_owner(directory)} (up to {limit:.0f} s; "
+                            "RECOMMENDER_LOCK_TIMEOUT changes this)")
             if time.monotonic() - start >= limit:
                 raise LockTimeout(
                     f"{directory}: the {what} is locked by {describe_owner(directory)}; "
