@@ -70,9 +70,9 @@ def test_directory_holds_plain_files_and_a_complete_manifest(saved) -> None:  # 
     names = {p.name for p in path.rglob("*") if p.is_file()}
     assert names == {"model.txt", MANIFEST, "intervals.parquet", "importance.parquet"}
     manifest = json.loads((path / MANIFEST).read_text())
-    for key in ("files", "checksum", "format_version", "versions", "features", "categorical_features", "target",
-                "target_label", "horizon_days", "interval", "conformal_quantiles",
-                "training_window", "n_rows", "data_fingerprint"):
+    for key in ("files", "checksum", "format_version", "versions", "features",
+                "categorical_features", "target", "target_label", "horizon_days", "interval",
+                "conformal_quantiles", "training_window", "n_rows", "data_fingerprint"):
         assert manifest[key] is not None, key
     assert set(manifest["versions"]) >= {"lightgbm", "pandas", "numpy", "python", "recommender"}
     assert manifest["categorical_features"]["local_hour"]
