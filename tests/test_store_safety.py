@@ -13,7 +13,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -77,15 +76,16 @@ def test_two_concurrent_ingests_keep_every_post_of_both(tmp_path: Path) -> None:
     big = _export(tmp_path / "big.csv", seed=1, creators=12, days=120)
     small = _export(tmp_path / "small.csv", seed=2, creators=2, days=20)
     store = tmp_path / "store"
-    # Hold the lock while both start, so they certainly contend for it when it is released.
+    # Hold the lock until both are waiting for it (their first line on stderr), so they
+    # certainly contend for it when it is released.
     with locking.exclusive(store, "store"):
         runs = [_ingest(str(tmp_path / name), "--data", str(store), wait=False)
                 for name in ("big.csv", "small.csv")]
-        time.sleep(1.5)
+        first_lines = [run.stderr.readline() for run in runs]  # type: ignore[union-attr]
+    assert all(line.startswith("waiting for the store") for line in first_lines), first_lines
     outputs = [run.communicate(timeout=120) for run in runs]
     for run, (_, err) in zip(runs, outputs):
         assert run.returncode == 0, err
-    assert any("waiting for the store" in err for _, err in outputs)
     assert _keys(store) == big | small
 
 

@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from recommender import locking
@@ -22,11 +21,13 @@ def test_two_forced_trains_at_once_promote_once(tmp_path: Path) -> None:
     Store(data).upsert_all(make_posts(n_creators=6, days=90, seed=3).as_store_data())
     command = [sys.executable, "-m", "recommender", "train", "--force", "--json",
                "--data", str(data), "--models", str(models)]
-    with locking.exclusive(models, "models directory"):  # both start, then contend
+    # Held until both wait for it (their first line on stderr): then they certainly race.
+    with locking.exclusive(models, "models directory"):
         runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                  text=True, cwd=ROOT, env=dict(os.environ))
                 for _ in range(2)]
-        time.sleep(1.5)
+        first_lines = [run.stderr.readline() for run in runs]  # type: ignore[union-attr]
+    assert all(line.startswith("waiting for the models directory") for line in first_lines)
     outputs = [run.communicate(timeout=300) for run in runs]
     for run, (_, err) in zip(runs, outputs):
         assert run.returncode == 0, err[-500:]
@@ -35,4 +36,3 @@ def test_two_forced_trains_at_once_promote_once(tmp_path: Path) -> None:
     promoted = next(r for r in reports if r["status"] == "promoted")
     assert json.loads((models / CHAMPION).read_text())["version"] == promoted["version"]
     assert [p.name for p in models.iterdir() if p.is_dir()] == [promoted["version"]]
-    assert any("waiting for the models directory" in err for _, err in outputs)
