@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from recommender.errors import InputError
+from recommender.outputs import output_folder
 
 REPO_SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 
@@ -65,7 +66,7 @@ def run_demo(
     from recommender.recommend.suggest import suggest
     from recommender.store import Store
 
-    workdir = Path(workdir)
+    workdir = output_folder(workdir, "--workdir")
     data_dir, models_dir = workdir / "store", workdir / "models"
     sample = sample_directory(workdir)
     _step(progress, "ingesting the bundled sample", 0.05)

@@ -12,7 +12,13 @@ from test_model_support import FAST, queries, small
 
 from recommender.errors import ModelError
 from recommender.model import EngagementModel
-from recommender.model.artifact import MANIFEST, load_model, save_model
+from recommender.model.artifact import (
+    MANIFEST,
+    file_digest,
+    load_model,
+    manifest_checksum,
+    save_model,
+)
 
 
 @pytest.fixture(scope="module")
@@ -66,9 +72,9 @@ def test_directory_holds_plain_files_and_a_complete_manifest(saved) -> None:  # 
     assert names == {"model.txt", MANIFEST, "intervals.parquet", "importance.parquet",
                      "timing.parquet"}
     manifest = json.loads((path / MANIFEST).read_text())
-    for key in ("format_version", "versions", "features", "categorical_features", "target",
-                "target_label", "horizon_days", "interval", "conformal_quantiles",
-                "training_window", "n_rows", "data_fingerprint"):
+    for key in ("files", "checksum", "format_version", "versions", "features",
+                "categorical_features", "target", "target_label", "horizon_days", "interval",
+                "conformal_quantiles", "training_window", "n_rows", "data_fingerprint"):
         assert manifest[key] is not None, key
     assert set(manifest["versions"]) >= {"lightgbm", "pandas", "numpy", "python", "recommender"}
     # Timing lives in the per-creator profile, not in the trees: no clock feature in them.
@@ -142,12 +148,19 @@ def test_damaged_model_file_and_lookup(saved, tmp_path: Path,  # type: ignore[no
                                        capfd: pytest.CaptureFixture[str]) -> None:
     path = _copy(saved[1], tmp_path / "m")
     (path / "model.txt").write_text("garbage")
+    with pytest.raises(ModelError, match="model.txt: truncated or extended since training"):
+        load_model(path)
+    # The same garbage with the checksums doctored to match: LightGBM itself refuses it,
+    # still in one line.
+    _edit_manifest(path, files={**json.loads((path / MANIFEST).read_text())["files"],
+                                "model.txt": file_digest(path / "model.txt")})
+    _edit_manifest(path, checksum=manifest_checksum(json.loads((path / MANIFEST).read_text())))
     with pytest.raises(ModelError, match="unreadable LightGBM model"):
         load_model(path)
     assert "[LightGBM]" not in capfd.readouterr().err  # the one-line error says it all
     path = _copy(saved[1], tmp_path / "m2")
     (path / "lookups" / "intervals.parquet").write_bytes(b"nope")
-    with pytest.raises(ModelError, match="damaged lookup"):
+    with pytest.raises(ModelError, match="intervals.parquet: truncated or extended"):
         load_model(path)
     path = _copy(saved[1], tmp_path / "m3")
     _edit_manifest(path, n_rows=None)

@@ -15,7 +15,7 @@ from typing import Any
 
 import typer
 
-from recommender.errors import RecommenderError
+from recommender.errors import RecommenderError, UsageError
 
 app = typer.Typer(
     name="recommender",
@@ -27,6 +27,7 @@ app = typer.Typer(
 
 DEFAULT_DATA = os.environ.get("RECOMMENDER_DATA", "data/store")
 DEFAULT_MODELS = os.environ.get("RECOMMENDER_MODELS", "models")
+FAR_FROM_DATA_DAYS = 365  # --now further than this from the newest data gets a warning
 
 
 def fail(error: RecommenderError) -> None:
@@ -36,9 +37,48 @@ def fail(error: RecommenderError) -> None:
     raise typer.Exit(code=error.exit_code)
 
 
+def warn(message: str, level: str = "note") -> None:
+    """A remark about the request itself (not an error), on stderr so --json stays clean."""
+    typer.echo(f"{level}: {message}", err=True)
+
+
+def resolve_request(data: Any, creator: str, now: str | None, allow_new: bool = False
+                    ) -> str:
+    """The stored spelling of ``creator`` (see ``recommender.handles``), with a note when
+    the handle was adjusted or is new, and a warning when ``--now`` is far from the data."""
+    from recommender.handles import resolve_creator
+    from recommender.recommend.suggest import resolve_now
+
+    resolved = resolve_creator(creator, data.posts["creator"].astype(str).unique(), allow_new)
+    if resolved.note:
+        warn(resolved.note)
+    if now is not None:
+        try:
+            asked = resolve_now(data, now)
+        except ValueError as exc:
+            raise UsageError(f"--now {now!r} is not an ISO 8601 date-time ({exc})") from exc
+        newest = resolve_now(data, None)
+        gap_days = abs((asked - newest).total_seconds()) / 86400
+        if gap_days > FAR_FROM_DATA_DAYS and not data.posts.empty:
+            side = "after" if asked > newest else "before"
+            warn(f"--now {asked:%Y-%m-%d} is {gap_days / 365.25:.1f} years {side} the newest "
+                 f"data in the store ({newest:%Y-%m-%d}): the plan assumes the patterns of "
+                 "then still hold; ingest fresher exports for a plan you can trust", "warning")
+    return resolved.handle
+
+
 def emit_json(payload: Any) -> None:
     """Write a JSON document to stdout (numbers, ISO dates; no NaN)."""
     typer.echo(json.dumps(payload, indent=2, ensure_ascii=False, default=str, allow_nan=False))
+
+
+def console(stderr: bool = False):  # type: ignore[no-untyped-def]
+    """A rich console that prints text as text: no markup or emoji codes are interpreted,
+    so a creator, sound or file name like ``a[/]b`` or ``:x:`` shows as written (and cannot
+    crash the output after the work is done). Styles are passed with ``style=``."""
+    from rich.console import Console
+
+    return Console(stderr=stderr, markup=False, emoji=False)
 
 
 def interactive() -> bool:
@@ -46,7 +86,14 @@ def interactive() -> bool:
     return sys.stderr.isatty() and not os.environ.get("CI")
 
 
+def _notify_waiting(message: str) -> None:
+    typer.echo(message, err=True)
+
+
 def _register() -> None:
+    from recommender import locking
+
+    locking.set_notifier(_notify_waiting)
     # Imported for their side effect of adding commands to ``app``.
     from recommender.cli import commands  # noqa: F401
 

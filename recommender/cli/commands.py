@@ -4,6 +4,7 @@ One line per command module; keep them in the order they appear in ``--help``.
 """
 
 # ruff: noqa: F401, I001
+from recommender.cli import version
 from recommender.cli import demo
 from recommender.cli import ingest
 from recommender.cli import train

@@ -36,19 +36,18 @@ def demo(
 
 
 def _progress():  # type: ignore[no-untyped-def]
-    from rich.console import Console
+    from recommender.cli import console as make_console
 
-    console = Console(stderr=True)
-    return lambda message, fraction: console.print(f"[dim]{fraction:4.0%}[/dim] {message}")
+    out = make_console(stderr=True)
+    return lambda message, fraction: out.print(f"{fraction:4.0%} {message}", style="dim")
 
 
 def _render(result) -> None:  # type: ignore[no-untyped-def]
-    from rich.console import Console
-
+    from recommender.cli import console as make_console
     from recommender.cli.suggest import render_suggestions
     from recommender.cli.train import render_train_report
 
-    console = Console()
+    console = make_console()
     totals = result.ingest.totals
     console.rule("1. Ingest")
     console.print(

@@ -28,8 +28,11 @@ def evaluate(
 ) -> None:
     """Backtest the model by time on the store, beside simple baselines."""
     from recommender.model.evaluate import evaluate_job
+    from recommender.outputs import output_file
 
     try:
+        if plot is not None:
+            output_file(plot, (".png", ".svg", ".pdf"), "--plot")
         report = evaluate_job(data, target, folds, protocol, plot, models_dir=models)
     except RecommenderError as error:
         fail(error)
@@ -37,11 +40,10 @@ def evaluate(
     if as_json:
         emit_json(report.to_dict())
         return
-    from rich.console import Console
-
+    from recommender.cli import console as make_console
     from recommender.cli.train import render_metrics
 
-    console = Console()
+    console = make_console()
     console.print(f"target: {report.target_label}  (settings: {report.params_from})")
     render_metrics(report.result.to_dict(), console)
     if report.plot:

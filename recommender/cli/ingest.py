@@ -58,15 +58,15 @@ def ingest(
 @app.command()
 def formats() -> None:
     """List the export formats `ingest` recognises."""
-    from rich.console import Console
     from rich.table import Table
 
+    from recommender.cli import console as make_console
     from recommender.ingest import adapters
 
     table = Table("format", "what it reads")
     for adapter in adapters():
         table.add_row(adapter.name, adapter.description)
-    Console().print(table)
+    make_console().print(table)
 
 
 def _parse_time(text: str | None) -> datetime | None:
@@ -91,13 +91,13 @@ def _parse_mapping(pairs: list[str]) -> dict[str, str]:
 
 
 def _progress():  # type: ignore[no-untyped-def]
-    from rich.console import Console
+    from recommender.cli import console as make_console
 
-    console = Console(stderr=True)
+    console = make_console(stderr=True)
 
     def update(name: str, fraction: float) -> None:
         if fraction < 1.0:
-            console.print(f"[dim]{fraction:4.0%}[/dim] reading {name}")
+            console.print(f"{fraction:4.0%} reading {name}", style="dim")
 
     return update
 
@@ -118,10 +118,11 @@ def _grouped_notes(files) -> dict[str, list[str]]:  # type: ignore[no-untyped-de
 
 
 def _render(report) -> None:  # type: ignore[no-untyped-def]
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    from recommender.cli import console as make_console
+
+    console = make_console()
     table = Table(title=f"Ingested into {report.data_dir}")
     for col in ("file", "format", "read", "added", "updated", "unchanged", "rejected", "skipped"):
         if col == "file":
@@ -140,8 +141,8 @@ def _render(report) -> None:  # type: ignore[no-untyped-def]
     )
     for note, files in _grouped_notes(report.files).items():
         where = _short(files[0]) if len(files) == 1 else f"{len(files)} files"
-        console.print(f"[dim]{where}: {note}[/dim]")
+        console.print(f"{where}: {note}", style="dim")
     if report.ignored:
-        console.print(f"[yellow]Not recognised, ignored:[/yellow] {', '.join(report.ignored)}")
+        console.print(f"Not recognised, ignored: {', '.join(report.ignored)}", style="yellow")
     if totals["rejected"]:
         console.print(f"Rejected rows and their reasons: {report.quarantine}")

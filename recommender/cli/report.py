@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from recommender.cli import DEFAULT_DATA, DEFAULT_MODELS, app, emit_json, fail
+from recommender.cli import DEFAULT_DATA, DEFAULT_MODELS, app, emit_json, fail, resolve_request
 from recommender.errors import RecommenderError
 
 
@@ -21,11 +21,15 @@ def report(
 ) -> None:
     """Write an HTML report: best slots heatmap, engagement trend, hashtags, sounds, model card."""
     from recommender.model.registry import load_champion
+    from recommender.outputs import output_file
     from recommender.recommend.report import write_report
     from recommender.store import Store
 
     try:
-        result = write_report(Store(data).load(), load_champion(models), creator, out, now=now)
+        output_file(out, (".html", ".htm"), "--out")
+        store = Store(data).load()
+        creator = resolve_request(store, creator, now)
+        result = write_report(store, load_champion(models), creator, out, now=now)
     except RecommenderError as error:
         fail(error)
         return

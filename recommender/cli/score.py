@@ -22,13 +22,15 @@ def score(
 ) -> None:
     """Score every row of a content plan: prediction, interval, rank, reasons, better slot."""
     from recommender.model.registry import load_champion
-    from recommender.recommend.plan_io import plan_format, write_plan
+    from recommender.outputs import output_file
+    from recommender.recommend.plan_io import FORMATS, plan_format, write_plan
     from recommender.recommend.score import score_plan
     from recommender.store import Store
 
     try:
-        if out is not None:
-            plan_format(out)  # fail on a bad extension before the work
+        if out is not None:  # a bad place fails before the work; a missing folder is made
+            plan_format(out)
+            output_file(out, FORMATS, "--out")
         result = score_plan(plan, Store(data).load(), load_champion(models))
         if out is not None:
             write_plan(result.rows, out)
@@ -42,10 +44,11 @@ def score(
 
 
 def _render(result, out: Path | None) -> None:  # type: ignore[no-untyped-def]
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    from recommender.cli import console as make_console
+
+    console = make_console()
     if out is None:
         table = Table(title=f"{result.path}: first {SCREEN_ROWS} rows")
         for column in ("creator", "planned_at", "predicted", "lift_pct", "rank", "reasons",
@@ -63,10 +66,10 @@ def _render(result, out: Path | None) -> None:  # type: ignore[no-untyped-def]
                   f"unknown creator(s), {s['better_slots']} better slot(s) found.")
     for _, r in result.rejected.head(20).iterrows():
         # One whole line per bad row (no wrapping), so it can be grepped from a job's log.
-        console.print(f"[yellow]{r['file']} row {r['row']} {r['field']}: {r['reason']}[/yellow]",
+        console.print(f"{r['file']} row {r['row']} {r['field']}: {r['reason']}", style="yellow",
                       soft_wrap=True)
     for note in result.notes:
-        console.print(f"[dim]{note}[/dim]")
+        console.print(note, style="dim")
 
 
 def _cell(value: object) -> str:

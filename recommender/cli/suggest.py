@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from recommender.cli import DEFAULT_DATA, DEFAULT_MODELS, app, emit_json, fail
+from recommender.cli import DEFAULT_DATA, DEFAULT_MODELS, app, emit_json, fail, resolve_request
 from recommender.errors import RecommenderError, UsageError
 
 
@@ -26,12 +26,15 @@ def suggest(
     data: Path = typer.Option(Path(DEFAULT_DATA), "--data", help="Store directory."),
     models: Path = typer.Option(Path(DEFAULT_MODELS), "--models", help="Models directory."),
     now: str | None = typer.Option(None, "--now", help="Plan from this time (ISO 8601)."),
+    new_creator: bool = typer.Option(
+        False, "--new-creator", help="Plan for a creator not in the store even when the "
+        "handle is close to a stored one."),
     as_json: bool = typer.Option(False, "--json", help="Print the JSON document."),
 ) -> None:
     """Suggest when and what to post next, with reasons and honest caveats."""
     try:
         result = _run(creator, days, top, draft_caption, hashtags, sound, duration,
-                      not_before, not_after, exclude_weekdays, data, models, now)
+                      not_before, not_after, exclude_weekdays, data, models, now, new_creator)
     except RecommenderError as error:
         fail(error)
         return
@@ -42,7 +45,7 @@ def suggest(
 
 
 def _run(creator, days, top, caption, hashtags, sound, duration, not_before,  # type: ignore[no-untyped-def]
-         not_after, exclude, data, models, now):
+         not_after, exclude, data, models, now, new_creator=False):
     import pandas as pd
 
     from recommender.model.registry import load_champion
@@ -63,6 +66,7 @@ def _run(creator, days, top, caption, hashtags, sound, duration, not_before,  # 
             t.strip().lstrip("#").lower() for t in hashtags.split(",") if t.strip())
         draft = Draft(caption=caption, hashtags=tags, sound=sound, duration_s=duration)
     store = Store(data).load()
+    creator = resolve_request(store, creator, now, new_creator)
     model = load_champion(models)
     return run_suggest(store, model, creator, days=days, top=top, draft=draft, now=when,
                        not_before=not_before, not_after=not_after, exclude_weekdays=weekdays)
@@ -75,9 +79,9 @@ def pd_time(iso: str) -> str:
 
 
 def render(result) -> None:  # type: ignore[no-untyped-def]
-    from rich.console import Console
+    from recommender.cli import console as make_console
 
-    render_suggestions(result, Console())
+    render_suggestions(result, make_console())
 
 
 def render_suggestions(result, console) -> None:  # type: ignore[no-untyped-def]
@@ -105,4 +109,4 @@ def render_suggestions(result, console) -> None:  # type: ignore[no-untyped-def]
     for what in result.what_ifs or []:
         console.print(f"what if: {what['what']}")
     for note in result.notes:
-        console.print(f"[dim]{note}[/dim]")
+        console.print(note, style="dim")

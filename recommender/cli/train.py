@@ -38,13 +38,15 @@ def train(
     if as_json:
         emit_json(report.to_dict())
     else:
-        from rich.console import Console
+        from recommender.cli import console as make_console
 
-        render_train_report(report, Console())
+        render_train_report(report, make_console())
 
 
 def render_train_report(report: Any, console: Any) -> None:
-    console.print(f"[bold]{report.status}[/bold]: {report.reason}")
+    from rich.text import Text
+
+    console.print(Text.assemble((report.status, "bold"), f": {report.reason}"))
     console.print(f"champion: {report.champion}")
     console.print(f"target: {report.target_label}")
     window = report.training_window

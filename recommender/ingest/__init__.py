@@ -9,9 +9,10 @@ whole call with nothing half-done. Rejected records go to the store's quarantine
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -19,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 
-from recommender.errors import InputError, UsageError
+from recommender.errors import InputError, RecommenderError, StoreError, UsageError
 from recommender.ingest.base import Adapter, AdapterResult, IngestContext, Source
 from recommender.store import Store
 
@@ -105,26 +106,39 @@ def ingest_paths(
     store = Store(data_dir)
     reports: list[FileReport] = []
     creators: set[str] = set()
-    for index, (source, adapter) in enumerate(plan):
-        if progress:
-            progress(source.name, index / len(plan))
-        ctx = IngestContext(creator, timezone, collected_at, siblings, dict(column_map or {}))
-        result = adapter.read(source, ctx)
-        reports.append(_store_result(store, result, timezone))
-        creators.update(_creators_in(result))
+    # One call, one commit (under the store's lock): a failure or a kill anywhere leaves the
+    # store exactly as it was, and the message says so.
+    with _nothing_stored_on_failure(), store.transaction():
+        for index, (source, adapter) in enumerate(plan):
+            if progress:
+                progress(source.name, index / len(plan))
+            ctx = IngestContext(creator, timezone, collected_at, siblings, dict(column_map or {}))
+            result = adapter.read(source, ctx)
+            reports.append(_store_result(store, result, timezone))
+            creators.update(_creators_in(result))
+        if timezone:
+            for name in sorted(creators):
+                store.set_timezone(name, timezone)
     if progress:
         progress("done", 1.0)
-    if timezone:
-        for name in sorted(creators):
-            store.set_timezone(name, timezone)
-    quarantine = store.root / "rejected.csv"
+    quarantine = store.quarantine_path()
     return IngestReport(
         data_dir=str(store.root),
         files=reports,
-        quarantine=str(quarantine) if quarantine.exists() else None,
+        quarantine=str(quarantine) if quarantine else None,
         creators=sorted(creators),
         ignored=ignored,
     )
+
+
+@contextlib.contextmanager
+def _nothing_stored_on_failure() -> Iterator[None]:
+    try:
+        yield
+    except StoreError:
+        raise
+    except RecommenderError as error:
+        raise type(error)(f"{error}; nothing from this ingest was stored") from error
 
 
 def _check_timezone(timezone: str | None) -> None:

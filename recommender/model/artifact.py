@@ -10,12 +10,19 @@ Layout::
     lookups/timing.parquet     the per-creator timing profile (coefficients, check, summary)
 
 Nothing is unpickled: loading reads JSON, Parquet and LightGBM's own text format, and checks
-each against the manifest before use.
+each against the manifest before use. The manifest records each file's SHA-256 and size
+(``files``) and its own (``checksum``, over every other field): a truncated or edited
+``model.txt`` is refused before LightGBM's C code ever parses it (which can crash on such a
+file), and an edited manifest is refused too. Values are validated as well (target and
+horizon agreeing with the parameters, finite baselines, sane interval quantiles), each
+failure one line naming the field and the fix.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 import platform
 from pathlib import Path
 from typing import Any
@@ -23,6 +30,7 @@ from typing import Any
 import pandas as pd
 
 from recommender import __version__
+from recommender.engagement import TARGETS
 from recommender.errors import ModelError
 from recommender.features import FeatureConfig
 from recommender.model import _lgb
@@ -33,6 +41,8 @@ FORMAT = "tiktok-recommender-model"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 BOOSTER = "model.txt"
+CHECKED_FILES = (BOOSTER, "lookups/intervals.parquet", "lookups/importance.parquet")
+_RETRAIN = "retrain with `recommender train`"
 
 
 def library_versions() -> dict[str, str]:
@@ -72,6 +82,8 @@ def save_model(model: EngagementModel, directory: str | Path,
         "data_fingerprint": getattr(model, "data_fingerprint_", None),
         **(extra or {}),
     }
+    manifest["files"] = {name: file_digest(path / name) for name in CHECKED_FILES}
+    manifest["checksum"] = manifest_checksum(manifest)
     (path / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
     model.manifest = manifest
     return path
@@ -82,13 +94,19 @@ def load_model(directory: str | Path) -> EngagementModel:
     path = Path(directory)
     manifest = read_manifest(path)
     _check_versions(path, manifest)
-    booster = _read_booster(path, manifest)
+    verify_files(path, manifest)
     model = _model_from_manifest(manifest)
+    _check_values(path, manifest, model)
+    booster = _read_booster(path, manifest)
     try:
         _restore_state(model, path, manifest)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ModelError(f"{path / MANIFEST}: incomplete manifest (bad or missing {exc}); "
                          "retrain with `recommender train`") from exc
+    _check_intervals(path, manifest, model.intervals_)
+    if manifest.get("checksum") != manifest_checksum(manifest):
+        raise ModelError(f"{path / MANIFEST}: edited after training (its checksum does not "
+                         f"match its content); {_RETRAIN}")
     model.booster_ = booster
     model.manifest = manifest
     model.name = path.name
@@ -136,6 +154,106 @@ def _check_versions(path: Path, manifest: dict[str, Any]) -> None:
     if saved.split(".")[0] != installed.split(".")[0]:
         raise ModelError(f"{path}: trained with LightGBM {saved}, this is {installed} "
                          "(different major version); retrain with `recommender train`")
+
+
+def file_digest(file: Path) -> dict[str, Any]:
+    digest = hashlib.sha256()
+    size = 0
+    with open(file, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+            size += len(block)
+    return {"sha256": digest.hexdigest(), "bytes": size}
+
+
+def manifest_checksum(manifest: dict[str, Any]) -> str:
+    """SHA-256 of the manifest's content without its ``checksum`` field (canonical JSON)."""
+    content = {k: v for k, v in manifest.items() if k != "checksum"}
+    text = json.dumps(content, sort_keys=True, default=str, allow_nan=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def signature(model: EngagementModel, fingerprint: str) -> str:
+    """Data + parameters: equal signatures mean the same training run (see train.py)."""
+    described = json.dumps(model.describe(), sort_keys=True, default=str)
+    return hashlib.sha256(f"{fingerprint}|{described}".encode()).hexdigest()[:16]
+
+
+def verify_files(path: Path, manifest: dict[str, Any]) -> None:
+    """Every file against the size and SHA-256 the manifest recorded at training time."""
+    files = manifest.get("files")
+    if not isinstance(files, dict) or set(files) != set(CHECKED_FILES):
+        raise ModelError(f"{path / MANIFEST}: no file checksums (written by an older version "
+                         f"or edited); {_RETRAIN}")
+    for name in CHECKED_FILES:
+        file = path / name
+        if not file.is_file():
+            raise ModelError(f"{file}: missing model file; {_RETRAIN}")
+        try:
+            found = file_digest(file)
+        except OSError as exc:
+            raise ModelError(f"{file}: cannot read ({exc.strerror or exc}); {_RETRAIN}") from exc
+        expected = files[name] if isinstance(files[name], dict) else {}
+        if found != {"sha256": expected.get("sha256"), "bytes": expected.get("bytes")}:
+            what = ("truncated or extended" if found["bytes"] != expected.get("bytes")
+                    else "edited")
+            raise ModelError(f"{file}: {what} since training (does not match its checksum in "
+                             f"{MANIFEST}); {_RETRAIN}")
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(
+        value)
+
+
+def _check_values(path: Path, manifest: dict[str, Any], model: EngagementModel) -> None:
+    """Manifest values a prediction is printed with: present, sane and self-consistent."""
+    file = path / MANIFEST
+
+    def bad(field: str, why: str) -> ModelError:
+        return ModelError(f"{file}: {field} {why}; {_RETRAIN}")
+
+    target = manifest.get("target")
+    if target not in TARGETS:
+        raise bad("target", f"{target!r} is not a known engagement target")
+    if target != model.target:
+        raise bad("target", f"{target!r} disagrees with the model's parameters "
+                  f"({model.target!r})")
+    horizon = manifest.get("horizon_days")
+    if not _finite(horizon) or horizon <= 0 or horizon != model.horizon_days:
+        raise bad("horizon_days", f"{horizon!r} is not a positive number agreeing with the "
+                  f"model's parameters ({model.horizon_days!r})")
+    interval = manifest.get("interval")
+    if not _finite(interval) or not 0 < interval < 1 or interval != model.interval:
+        raise bad("interval", f"{interval!r} is not a coverage in (0, 1) agreeing with the "
+                  "model's parameters")
+    if not _finite(manifest.get("population_baseline")):
+        raise bad("population_baseline", f"{manifest.get('population_baseline')!r} is not a "
+                  "finite number")
+    n_rows = manifest.get("n_rows")
+    if n_rows is not None and (not isinstance(n_rows, int) or n_rows <= 0):
+        raise bad("n_rows", f"{n_rows!r} is not a positive count")
+    # (Not re-derived here: the training signature, which a new feature setting with a
+    # default would change for every older model; the manifest checksum catches edits.)
+
+
+def _check_intervals(path: Path, manifest: dict[str, Any], intervals: pd.DataFrame) -> None:
+    file = path / "lookups" / "intervals.parquet"
+    needed = {"min_prev_posts", "low", "high", "n"}
+    if not needed <= set(intervals.columns) or intervals.empty:
+        raise ModelError(f"{file}: not an interval table (columns {sorted(needed)}); "
+                         f"{_RETRAIN}")
+    values = intervals[["low", "high"]].to_numpy(dtype="float64")
+    if (not pd.notna(values).all() or not (abs(values) < 1e6).all()
+            or (values[:, 0] > values[:, 1]).any()):
+        raise ModelError(f"{file}: interval quantiles are not finite with low <= high; "
+                         f"{_RETRAIN}")
+    if (intervals["n"] < 0).any() or (intervals["min_prev_posts"] < 0).any():
+        raise ModelError(f"{file}: negative counts in the interval table; {_RETRAIN}")
+    recorded = manifest.get("conformal_quantiles")
+    if recorded != intervals.to_dict(orient="records"):
+        raise ModelError(f"{path / MANIFEST}: conformal_quantiles disagree with "
+                         f"lookups/intervals.parquet (edited?); {_RETRAIN}")
 
 
 def _read_booster(path: Path, manifest: dict[str, Any]):  # type: ignore[no-untyped-def]

@@ -66,7 +66,13 @@ def run_backtest(table: pd.DataFrame, params: dict[str, Any], protocol: str = "e
                             "ingest more history")
     from joblib import Parallel, delayed
 
-    parts = Parallel(n_jobs=min(n_jobs, len(splits)))(
+    from recommender.model import _lgb
+
+    _lgb.lightgbm()  # imported here, once: threads racing to import it see half a module
+
+    # Threads, not loky processes: LightGBM releases the GIL while it trains, and worker
+    # processes outlived a killed parent (40 of them for half an hour, 4.5 GB).
+    parts = Parallel(n_jobs=min(n_jobs, len(splits)), prefer="threads")(
         delayed(_run_fold)(table, train, test, params) for train, test in splits
     )
     predictions = pd.concat([p for p, _ in parts], ignore_index=True)

@@ -24,8 +24,17 @@ from recommender.model.estimator import EngagementModel
 CHAMPION = "champion.json"
 
 
+def models_root(models_dir: str | Path) -> Path:
+    """``models_dir`` as a directory path; a one-line error when it cannot be one."""
+    root = Path(models_dir)
+    if root.exists() and not root.is_dir():
+        raise ModelError(f"{root}: is a file, not a models directory; pass --models a folder "
+                         "(it is created if missing)")
+    return root
+
+
 def champion_info(models_dir: str | Path) -> dict[str, Any] | None:
-    pointer = Path(models_dir) / CHAMPION
+    pointer = models_root(models_dir) / CHAMPION
     if not pointer.exists():
         return None
     try:
@@ -33,10 +42,35 @@ def champion_info(models_dir: str | Path) -> dict[str, Any] | None:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ModelError(f"{pointer}: corrupted champion pointer; delete it and run "
                          "`recommender train --force`") from exc
-    if not isinstance(info, dict) or "version" not in info:
+    except OSError as exc:
+        raise ModelError(f"{pointer}: cannot read the champion pointer "
+                         f"({exc.strerror or exc})") from exc
+    if not isinstance(info, dict) or not isinstance(info.get("version"), str):
         raise ModelError(f"{pointer}: not a champion pointer; delete it and run "
                          "`recommender train --force`")
+    champion_path(models_dir, info["version"])  # refuses a pointer leading elsewhere
     return info
+
+
+def champion_path(models_dir: str | Path, version: str) -> Path:
+    """The version directory ``version`` names, strictly inside ``models_dir``: a pointer
+    naming ``../elsewhere``, an absolute path or a link out of the directory is refused,
+    so a planted pointer cannot make us load a model from somewhere else."""
+    root = models_root(models_dir)
+    pointer = root / CHAMPION
+    if (not version or version in (".", "..") or Path(version).name != version
+            or "/" in version or "\\" in version or version.startswith(".")):
+        raise ModelError(f"{pointer}: names {version!r}, not a version directory inside "
+                         f"{root}; delete it and run `recommender train --force`")
+    path = root / version
+    try:
+        inside = path.resolve().parent == root.resolve()
+    except OSError:
+        inside = False
+    if not inside:
+        raise ModelError(f"{pointer}: {version!r} leads outside {root} (a link?); delete "
+                         "the pointer and run `recommender train --force`")
+    return path
 
 
 def load_champion(models_dir: str | Path) -> EngagementModel:
@@ -44,16 +78,33 @@ def load_champion(models_dir: str | Path) -> EngagementModel:
     if info is None:
         raise ModelError(f"{models_dir}: no trained model yet; train one with "
                          f"`recommender train --models {models_dir}`")
-    model = load_model(Path(models_dir) / str(info["version"]))
+    model = load_model(champion_path(models_dir, info["version"]))
     model.version = str(info["version"])
     return model
+
+
+def clear_debris(models_dir: str | Path) -> None:
+    """Remove what killed trains left (``.incoming-*`` directories, pointer temp files);
+    call with the models directory's lock held, when no other train can be writing."""
+    root = models_root(models_dir)
+    if not root.is_dir():
+        return
+    for entry in root.iterdir():
+        if entry.name.startswith(".incoming-") and entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+        elif entry.name.startswith(".champion.") and entry.name.endswith(".tmp"):
+            entry.unlink(missing_ok=True)
 
 
 def write_version(model: EngagementModel, models_dir: str | Path, fingerprint: str,
                   extra: dict[str, Any]) -> Path:
     """Save ``model`` as a new version directory, atomically; return its path."""
-    root = Path(models_dir)
-    root.mkdir(parents=True, exist_ok=True)
+    root = models_root(models_dir)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ModelError(f"{root}: cannot create the models directory "
+                         f"({exc.strerror or exc}); choose a writable --models") from exc
     stamp = pd.Timestamp.now(tz="UTC").strftime("%Y%m%dT%H%M%S%fZ")
     final = root / f"{stamp}-{fingerprint[:8]}"
     temp = Path(tempfile.mkdtemp(prefix=".incoming-", dir=root))

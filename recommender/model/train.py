@@ -8,19 +8,24 @@ Idempotent: the same data and parameters as the champion give "up to date" and n
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from recommender import locking
 from recommender.engagement import TARGETS
 from recommender.features import preprocess
-from recommender.model.artifact import _model_from_manifest, read_manifest
+from recommender.model.artifact import _model_from_manifest, read_manifest, signature
 from recommender.model.backtest import BacktestResult, run_backtest
 from recommender.model.estimator import EngagementModel
-from recommender.model.registry import champion_info, promote, write_version
+from recommender.model.registry import (
+    champion_info,
+    clear_debris,
+    models_root,
+    promote,
+    write_version,
+)
 from recommender.store import Store, fingerprint_posts
 
 TOLERANCE = 1e-9
@@ -58,11 +63,21 @@ def train_job(
     data = Store(data_dir).load()
     model = EngagementModel(target=target, **(params or {}))
     model._validate()
+    # One train per models directory at a time: two runs racing could both "promote".
+    with locking.exclusive(models_root(models_dir), "models directory") as waited:
+        return _train_locked(data, model, models_dir, target, force, waited, progress, folds)
+
+
+def _train_locked(data, model: EngagementModel, models_dir: str | Path, target: str,  # type: ignore[no-untyped-def]
+                  force: bool, waited: bool,
+                  progress: Callable[[str, float], None] | None, folds: int) -> TrainReport:
+    clear_debris(models_dir)
     fingerprint = fingerprint_posts(data.posts)
     signature = _signature(model, fingerprint)
     current = champion_info(models_dir)
-    if current and current.get("signature") == signature and not force:
-        return _up_to_date(models_dir, current)
+    if current and current.get("signature") == signature and (not force or waited):
+        # (--force after waiting: the run we waited for just trained this very model.)
+        return _up_to_date(models_dir, current, waited)
     _step(progress, "building the training table", 0.1)
     table = preprocess(data, model.config, target)
     _step(progress, "backtesting by time", 0.3)
@@ -122,15 +137,18 @@ def _backtest_params(model: EngagementModel) -> dict[str, Any]:
 
 
 def _signature(model: EngagementModel, fingerprint: str) -> str:
-    described = json.dumps(model.describe(), sort_keys=True, default=str)
-    return hashlib.sha256(f"{fingerprint}|{described}".encode()).hexdigest()[:16]
+    return signature(model, fingerprint)
 
 
-def _up_to_date(models_dir: str | Path, current: dict[str, Any]) -> TrainReport:
+def _up_to_date(models_dir: str | Path, current: dict[str, Any], waited: bool = False
+                ) -> TrainReport:
     manifest = read_manifest(Path(models_dir) / str(current["version"]))
+    reason = ("another train of the same data and parameters finished while this one waited "
+              "for the models directory; its model is the champion" if waited else
+              "same data and parameters as the champion; nothing to do (--force retrains)")
     return TrainReport(
         status="up to date",
-        reason="same data and parameters as the champion; nothing to do (--force retrains)",
+        reason=reason,
         version=None,
         champion=str(current["version"]),
         target=str(manifest["target"]),

@@ -24,8 +24,11 @@ REQUIRED = ("creator", "planned_at")
 OPTIONAL = ("caption", "hashtags", "sound", "duration_s")
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".json": "json",
            ".jsonl": "json"}
-# A cell starting with one of these is a formula to Excel / LibreOffice / Sheets.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A cell starting with one of these is a formula to Excel / LibreOffice / Sheets, or can
+# become one: a newline, fullwidth signs (normalised to ASCII by some), invisible characters
+# (stripped by some before the formula check).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d",
+                 "\uff20", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff")
 _OFFSET = r"(?:[zZ]|[+-]\d\d:?\d\d)$"
 
 
@@ -137,6 +140,11 @@ def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
     Only text columns are touched; numbers (including negative ones) stay numbers.
     """
     out = frame.copy()
+    # Header cells too: extra plan columns named "=1+1" are passed through to the output.
+    names = pd.Series([str(c) for c in out.columns], dtype="string")
+    headers = _formulas(names)
+    if headers.any():
+        out.columns = ["'" + str(c) if bad else c for c, bad in zip(out.columns, headers)]
     texts = [c for c in out.columns
              if pd.api.types.is_string_dtype(out[c]) or out[c].dtype == object]
     if len(out) < 100_000:

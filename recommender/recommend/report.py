@@ -47,11 +47,14 @@ def write_report(data: StoreData, model: Any, creator: str, out: str | Path,
     target = str(getattr(model, "target", "weighted"))
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    charts = {
-        "heatmap": _heatmap(result),
-        "engagement": _engagement(data.posts, creator, target, result.timezone),
-        "content": _content(data.posts, creator, target, result),
-    }
+    # Labels come from the data (hashtags, sounds, zones): "$a^$" must print as written,
+    # not be parsed (and crash) as mathtext.
+    with matplotlib.rc_context({"text.parse_math": False}):
+        charts = {
+            "heatmap": _heatmap(result),
+            "engagement": _engagement(data.posts, creator, target, result.timezone),
+            "content": _content(data.posts, creator, target, result),
+        }
     images = []
     for name, png in charts.items():
         if png is None:
