@@ -42,6 +42,13 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 BOOSTER = "model.txt"
 CHECKED_FILES = (BOOSTER, "lookups/intervals.parquet", "lookups/importance.parquet")
+TIMING_FILE = "lookups/timing.parquet"
+
+
+def checked_files(manifest: dict[str, Any]) -> tuple[str, ...]:
+    """The files a model directory must hold, checksummed (the timing profile if it has one)."""
+    timing = (TIMING_FILE,) if manifest.get("timing_profile") is not None else ()
+    return CHECKED_FILES + timing
 _RETRAIN = "retrain with `recommender train`"
 
 
@@ -82,7 +89,7 @@ def save_model(model: EngagementModel, directory: str | Path,
         "data_fingerprint": getattr(model, "data_fingerprint_", None),
         **(extra or {}),
     }
-    manifest["files"] = {name: file_digest(path / name) for name in CHECKED_FILES}
+    manifest["files"] = {name: file_digest(path / name) for name in checked_files(manifest)}
     manifest["checksum"] = manifest_checksum(manifest)
     (path / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
     model.manifest = manifest
@@ -182,10 +189,11 @@ def signature(model: EngagementModel, fingerprint: str) -> str:
 def verify_files(path: Path, manifest: dict[str, Any]) -> None:
     """Every file against the size and SHA-256 the manifest recorded at training time."""
     files = manifest.get("files")
-    if not isinstance(files, dict) or set(files) != set(CHECKED_FILES):
+    required = checked_files(manifest)
+    if not isinstance(files, dict) or set(files) != set(required):
         raise ModelError(f"{path / MANIFEST}: no file checksums (written by an older version "
                          f"or edited); {_RETRAIN}")
-    for name in CHECKED_FILES:
+    for name in required:
         file = path / name
         if not file.is_file():
             raise ModelError(f"{file}: missing model file; {_RETRAIN}")
