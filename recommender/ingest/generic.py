@@ -192,7 +192,9 @@ def _read(source: Source, ctx: IngestContext) -> AdapterResult:
     return AdapterResult(
         source=source, adapter=NAME, records_read=len(frame), records_stored=len(posts),
         posts=posts, account_daily=account, creators=schema.conform(creators, "creators"),
-        rejected=rejects.frame(), notes=notes + more,
+        rejected=rejects.frame(),
+        nulled=rejects.nulled_frame(), nulled_counts=rejects.nulled(),
+        notes=notes + more,
     )
 
 

@@ -218,6 +218,7 @@ def _result(source: Source, ctx: IngestContext, adapter: str, posts: _Posts, rea
         skipped=skipped, posts=schema.conform(frame, "posts"),
         account_daily=schema.conform(account, "account_daily"),
         creators=schema.conform(creators, "creators"), rejected=posts.rejects.frame(),
+        nulled=posts.rejects.nulled_frame(), nulled_counts=posts.rejects.nulled(),
         notes=[*posts.notes(), *(notes or []), f"counts read at {collected:%Y-%m-%d %H:%M} "
                f"UTC ({how})"],
     )

@@ -158,7 +158,9 @@ def _read(source: Source, ctx: IngestContext) -> AdapterResult:
         tables = _read_daily(kind, rows, source, ctx, run)
     return AdapterResult(
         source=source, adapter=NAME, records_read=run.read, records_stored=run.stored,
-        skipped=run.skipped, rejected=run.rejects.frame(), notes=run.notes,
+        skipped=run.skipped, rejected=run.rejects.frame(),
+        nulled=run.rejects.nulled_frame(), nulled_counts=run.rejects.nulled(),
+        notes=run.notes,
         **{name: schema.conform(frame, name) for name, frame in tables.items()},
     )
 
