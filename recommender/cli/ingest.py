@@ -136,8 +136,16 @@ def _render(report) -> None:  # type: ignore[no-untyped-def]
     totals = report.totals
     console.print(
         f"{len(report.files)} file(s), {totals['read']} records read: {totals['added']} added, "
-        f"{totals['updated']} updated, {totals['rejected']} rejected, {totals['skipped']} skipped."
+        f"{totals['updated']} updated, {totals['rejected']} rejected, {totals['skipped']} skipped"
+        f", {totals['merged']} merged (repeats of a row in the same file), {totals['nulled']} "
+        "unreadable cells left empty."
     )
+    for f in report.files:
+        for warning in f.warnings:
+            console.print(f"[yellow]warning:[/yellow] {_short(f.file)}: {warning}", markup=True,
+                          highlight=False)
+    for note in report.notes:
+        console.print(f"[dim]{note}[/dim]")
     for note, files in _grouped_notes(report.files).items():
         where = _short(files[0]) if len(files) == 1 else f"{len(files)} files"
         console.print(f"[dim]{where}: {note}[/dim]")

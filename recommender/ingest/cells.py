@@ -30,7 +30,8 @@ import pandas as pd
 from recommender.parsing import normalise_hashtag, unique
 
 MAX_DURATION_S = 4 * 3600.0  # TikTok uploads are at most 60 min; above 4 h is a parse error
-MAX_NAME = 100  # characters in a handle, sound id or sound name (TikTok handles: 24)
+MAX_NAME = 100  # characters in a handle or a sound id (TikTok handles: 24)
+MAX_SOUND_NAME = 500  # real sound titles list every featured artist: 130+ characters seen
 MAX_CAPTION = 10_000  # TikTok captions: 4,000 characters
 PLACEHOLDERS = {
     "likes": {"like", "likes"},

@@ -16,7 +16,6 @@ This reader is the last resort: it accepts any table with an id and a time colum
 
 from __future__ import annotations
 
-import csv
 import re
 import zlib
 
@@ -25,7 +24,7 @@ import pyarrow.parquet as pq
 
 from recommender import schema
 from recommender.errors import InputError
-from recommender.ingest import records
+from recommender.ingest import records, tables
 from recommender.ingest.base import Adapter, AdapterResult, IngestContext, Rejects, Source
 
 NAME = "generic"
@@ -83,21 +82,7 @@ def read_frame(source: Source) -> pd.DataFrame:
         except Exception as exc:  # pyarrow raises many types for damaged files
             raise InputError(f"{source.name}: not a readable Parquet file ({_first_line(exc)}); "
                              "re-export it") from exc
-    compression = "gzip" if source.filename.lower().endswith(".gz") else None
-    try:
-        with source.open() as handle:
-            return pd.read_csv(handle, dtype=str, engine="pyarrow", compression=compression)
-    except Exception:  # pyarrow's messages lack line numbers: the C parser says where
-        pass
-    try:
-        with source.open() as handle:
-            return pd.read_csv(handle, dtype=str, compression=compression,
-                               encoding="utf-8-sig")
-    except pd.errors.EmptyDataError as exc:
-        raise InputError(f"{source.name}: the file is empty; export it again") from exc
-    except (ValueError, UnicodeDecodeError, OSError, EOFError, zlib.error) as exc:
-        raise InputError(f"{source.name}: not a readable CSV ({_first_line(exc)}); "
-                         "save it as UTF-8 CSV with one header row") from exc
+    return tables.read_csv(source)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -118,8 +103,7 @@ def _head_columns(source: Source, head: bytes) -> list[str]:
             head = zlib.decompressobj(wbits=31).decompress(head)
         except zlib.error:
             return []
-    first = head.decode("utf-8-sig", errors="replace").split("\n", 1)[0].strip("\r")
-    return next(csv.reader([first]), [])
+    return tables.header_cells(head)
 
 
 def _sniff(source: Source, head: bytes) -> bool:
@@ -183,14 +167,15 @@ def _read(source: Source, ctx: IngestContext) -> AdapterResult:
         notes.append("collected_at = the file's latest upload time (no collected_at column; "
                      "pass --collected-at to set it)")
     rejects = Rejects(source)
-    rows = pd.RangeIndex(1, len(frame) + 1).to_numpy()
+    rows = tables.row_numbers(frame)
+    bad = tables.reject_bad_rows(frame, rejects)
     posts, account, more = records.to_posts(
         raw, rows, rejects, source=NAME, collected_at=ctx.collected_at, creator=ctx.creator)
     creators = pd.DataFrame({"creator": posts["creator"].drop_duplicates(),
                              "timezone": ctx.timezone or "UTC", "source": NAME})
     creators["updated_at"] = posts["collected_at"].max()
     return AdapterResult(
-        source=source, adapter=NAME, records_read=len(frame), records_stored=len(posts),
+        source=source, adapter=NAME, records_read=len(frame) + bad, records_stored=len(posts),
         posts=posts, account_daily=account, creators=schema.conform(creators, "creators"),
         rejected=rejects.frame(),
         nulled=rejects.nulled_frame(), nulled_counts=rejects.nulled(),

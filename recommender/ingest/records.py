@@ -381,7 +381,7 @@ def to_posts(raw: pd.DataFrame, rows: np.ndarray, rejects: Rejects, *, source: s
     out["hashtags"] = hashtags(col("hashtags"), out["caption"], check)
     sound = text(col("sound_id"), "sound_id", check)
     out["sound_id"] = sound.mask(sound == "0")
-    out["sound_name"] = text(col("sound_name"), "sound_name", check)
+    out["sound_name"] = text(col("sound_name"), "sound_name", check, limit=cells.MAX_SOUND_NAME)
     out["sound_is_original"] = flags(col("sound_is_original"), len(raw))
     out["duration_s"] = durations(col("duration_s"), flags(col("is_slideshow"), len(raw)), check)
     for name in COUNT_FIELDS:

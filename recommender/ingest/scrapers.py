@@ -18,7 +18,6 @@ dated at ``collected_at``. ``--creator`` only fills records that carry no author
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -26,7 +25,7 @@ from datetime import datetime, timezone
 import pandas as pd
 
 from recommender import schema
-from recommender.ingest import generic, jsonfile, records
+from recommender.ingest import generic, jsonfile, records, tables
 from recommender.ingest.base import Adapter, AdapterResult, IngestContext, Rejects, Source
 
 CLOCKWORKS: records.Spec = {
@@ -85,8 +84,7 @@ def _json_head(head: bytes) -> str | None:
 def _csv_columns(source: Source, head: bytes) -> set[str]:
     if source.suffix != ".csv":
         return set()
-    first = head.decode("utf-8-sig", errors="replace").split("\n", 1)[0].strip("\r")
-    return {records.flat_key(c) for c in next(csv.reader([first]), [])}
+    return {records.flat_key(c) for c in tables.header_cells(head)}
 
 
 def _clockworks_columns(columns: set[str]) -> bool:
@@ -158,9 +156,10 @@ def _reader(name: str, spec: records.Spec, expand: Callable[[object], list[objec
         rejects = Rejects(source)
         if source.suffix == ".csv" or source.filename.lower().endswith(".csv.gz"):
             frame = generic.read_frame(source)
-            rows = pd.RangeIndex(1, len(frame) + 1).to_numpy()
+            rows = tables.row_numbers(frame)
+            bad = tables.reject_bad_rows(frame, rejects)
             return _finish(source, ctx, name, records.from_flat(frame, spec), rows,
-                           len(frame), rejects)
+                           len(frame) + bad, rejects)
         docs = jsonfile.load_json(source)
         items, rows, read_count = jsonfile.number_records(docs, expand, rejects)
         return _finish(source, ctx, name, records.from_items(items, spec), rows, read_count,

@@ -25,7 +25,7 @@ import pandas as pd
 
 from recommender import schema
 from recommender.errors import InputError
-from recommender.ingest import cells, generic, jsonfile, records
+from recommender.ingest import cells, generic, jsonfile, records, tables
 from recommender.ingest.base import Adapter, AdapterResult, IngestContext, Rejects, Source
 
 KINDS = {"hashtag": "hashtag", "hashtags": "hashtag", "sound": "sound", "sounds": "sound",
@@ -175,9 +175,10 @@ def _table(source: Source, needed: set[str]) -> pd.DataFrame:
 def _read_csv(source: Source, ctx: IngestContext) -> AdapterResult:
     frame = _table(source, CSV_HEADER)
     rejects = Rejects(source)
-    rows = np.arange(1, len(frame) + 1)
+    rows = tables.row_numbers(frame)
+    bad = tables.reject_bad_rows(frame, rejects)
     trends, notes = finish_trends(frame, rows, rejects, "trend-csv")
-    return _result(source, "trend-csv", trends, len(frame), 0, rejects, notes)
+    return _result(source, "trend-csv", trends, len(frame) + bad, 0, rejects, notes)
 
 
 def _sniff_archive(source: Source, head: bytes) -> bool:
@@ -193,13 +194,14 @@ def _read_archive(source: Source, ctx: IngestContext) -> AdapterResult:
                         "name": kept["name"], "entity_id": kept["entity_id"],
                         "rank": kept["rank"], "score": kept.get("metric_value")})
     rejects = Rejects(source)
-    rows = np.flatnonzero(~users) + 1
+    rows = tables.row_numbers(frame)[~users]
+    bad = tables.reject_bad_rows(frame, rejects)
     trends, notes = finish_trends(raw, rows, rejects, "trend-archive")
     skipped = int(users.sum())
     if skipped:
         notes.append(f"{skipped} creator-chart (user) rows skipped: the model uses hashtag "
                      "and sound trends only")
-    return _result(source, "trend-archive", trends, len(frame), skipped, rejects, notes)
+    return _result(source, "trend-archive", trends, len(frame) + bad, skipped, rejects, notes)
 
 
 ADAPTERS = [
