@@ -119,12 +119,12 @@ def test_only_unusable_identity_rejects_bad_optional_cells_are_nulled(tmp_path: 
 
 def test_missing_required_column_explains_how_to_map(tmp_path: Path) -> None:
     path = tmp_path / "p.csv"
-    path.write_text("vid,posted_at,creator\n7000000000000000001,2024-01-02,ana\n")
-    with pytest.raises(InputError, match=r"p\.csv: no post id column .*found columns: vid, "
+    path.write_text("ref,posted_at,creator\n7000000000000000001,2024-01-02,ana\n")
+    with pytest.raises(InputError, match=r"p\.csv: no post id column .*found columns: ref, "
                                          r"posted_at, creator; map yours with --column "
                                          r"THEIRS=post_id"):
         GENERIC.read(_source(path), IngestContext())
-    ok = GENERIC.read(_source(path), IngestContext(column_map={"vid": "post_id"}))
+    ok = GENERIC.read(_source(path), IngestContext(column_map={"ref": "post_id"}))
     assert ok.records_stored == 1
     path.write_text("post_id,posted_at\n7000000000000000001,2024-01-02\n")
     with pytest.raises(InputError, match=r"no creator column.*or pass --creator"):

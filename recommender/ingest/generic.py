@@ -24,17 +24,18 @@ import pyarrow.parquet as pq
 
 from recommender import schema
 from recommender.errors import InputError
+from recommender.ingest import columns as columns_guess
 from recommender.ingest import records, tables
 from recommender.ingest.base import Adapter, AdapterResult, IngestContext, Rejects, Source
 
 NAME = "generic"
 ALIASES: dict[str, tuple[str, ...]] = {
-    "post_id": ("post_id", "id", "video_id", "aweme_id", "item_id"),
+    "post_id": ("post_id", "id", "video_id", "aweme_id", "item_id", "pid", "vid"),
     "url": ("url", "video_url", "video_link", "link", "web_video_url", "share_url"),
     "posted_at": ("posted_at", "created_at_utc", "created_at", "create_time", "createTime",
                   "create_time_iso", "timestamp", "published_at", "post_time", "date"),
     "creator": ("creator", "author_id", "username", "author", "unique_id", "handle",
-                "author_name", "author_meta_name", "account"),
+                "author_name", "author_meta_name", "account", "uid", "user_id"),
     "caption": ("caption", "text", "desc", "description", "video_description", "title"),
     "hashtags": ("hashtags", "hashtag_names", "tags", "challenges"),
     "sound_id": ("sound_id", "music_id", "music_meta_music_id"),
@@ -107,8 +108,15 @@ def _head_columns(source: Source, head: bytes) -> list[str]:
 
 
 def _sniff(source: Source, head: bytes) -> bool:
-    keys = {key(c) for c in _head_columns(source, head)}
-    return bool(keys & _ID_KEYS) and bool(keys & _TIME_KEYS)
+    names = _head_columns(source, head)
+    keys = {key(c) for c in names}
+    if keys & _ID_KEYS and keys & _TIME_KEYS:
+        return True
+    # A post table under other names: an id, a time, a creator and a count say so.
+    chosen = mapping([str(c) for c in names], {}, source.name)
+    counts = {"views", "likes", "comments", "shares", "saves"} & set(chosen)
+    return bool({"post_id", "url"} & set(chosen)) and "posted_at" in chosen and (
+        "creator" in chosen and bool(counts))
 
 
 # -- mapping columns -------------------------------------------------------------------------
@@ -121,8 +129,9 @@ def mapping(columns: list[str], column_map: dict[str, str], name: str) -> dict[s
     chosen: dict[str, str] = {}
     for field, alias_keys in _ALIAS_KEYS.items():
         found = next((by_key[k] for k in alias_keys if k in by_key), None)
-        if found is not None:
+        if found is not None and found not in chosen.values():
             chosen[field] = found
+    chosen.update(columns_guess.guess(by_key, chosen))
     for theirs, ours in column_map.items():
         if ours not in ALIASES:
             raise InputError(f"{name}: --column {theirs}={ours}: {ours!r} is not a field we "
