@@ -33,7 +33,7 @@ RULES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
      ("collect", "scrap", "fetch", "crawl", "download", "update", "duration", "edit")),
     ("creator", ("author", "username", "user", "creator", "account", "handle", "channel",
                  "uniqueid", "owner", "uploader"),
-     ("follow", "like", "heart", "digg", "count", "total", "verified", "region", "bio",
+     ("follow", "like", "heart", "digg", "total", "verified", "region", "bio", "number",
       "avatar", "signature", "nickname", "video", "url", "link")),
     ("hashtags", ("hashtag", "tags", "challenge"), ("count",)),
     ("caption", ("caption", "description", "desc", "text", "title", "content"),

@@ -30,6 +30,7 @@ import pandas as pd
 from recommender import schema
 from recommender.errors import InputError
 from recommender.ingest import studio_content as content
+from recommender.ingest import tables
 from recommender.ingest.base import Adapter, AdapterResult, IngestContext, Rejects, Source
 from recommender.ingest.studio_dates import DayMonth, assign_years, parse_label
 from recommender.parsing import parse_count
@@ -67,9 +68,7 @@ def _sniff(source: Source, head: bytes) -> bool:
         return head.startswith(b"PK") and bool(_XLSX_NAMES.fullmatch(source.filename))
     if source.suffix != ".csv":
         return False
-    first = head.decode("utf-8-sig", errors="replace").split("\n", 1)[0]
-    cells = next(csv.reader([first.strip("\r")]), [])
-    return normalise_header(cells) in HEADERS
+    return normalise_header(tables.header_cells(head)) in HEADERS
 
 
 @dataclass
