@@ -26,6 +26,7 @@ from recommender import schema
 from recommender.errors import InputError, RecommenderError, UsageError
 from recommender.ingest import archives, checks
 from recommender.ingest.base import Adapter, AdapterResult, IngestContext, Source
+from recommender.ingest.guard import guard
 from recommender.store import Store, key_index
 
 # Most specific first: the generic CSV reader accepts almost any table, so it goes last.
@@ -140,7 +141,7 @@ def _ingest(paths: Iterable[str | Path], store: Store, available: list[Adapter],
         ctx = IngestContext(options.creator, options.timezone, options.collected_at, siblings,
                             dict(options.column_map))
         try:
-            result = adapter.read(source, ctx)
+            result = guard(adapter.read(source, ctx))
             report.files.append(_store_result(store, result, options.timezone))
         except RecommenderError as exc:
             raise _failed(exc, source, report) from exc
