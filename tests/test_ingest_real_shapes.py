@@ -225,3 +225,12 @@ def test_a_failed_file_names_what_earlier_files_stored(tmp_path: Path) -> None:
     assert "\n" not in str(caught.value)
     assert len(Store(tmp_path / "s").read("posts")) == 5
     assert caught.value.partial.files[0].added == 5  # type: ignore[attr-defined]
+
+
+def test_a_scraper_file_name_with_day_00_falls_back_to_the_file_time(tmp_path: Path) -> None:
+    source = EXTRACTS / "scrapers" / "dataset_tiktok-scraper_2025-09-01_10-30-00-000.json"
+    path = tmp_path / "dataset_tiktok-scraper_2025-09-00_10-30-00-000.json"
+    path.write_bytes(source.read_bytes())
+    report = _ingest(path, tmp_path / "s")
+    assert report.files[0].stored > 0
+    assert any("modified time" in note for note in report.files[0].notes)

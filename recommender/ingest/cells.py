@@ -102,7 +102,7 @@ def tag_cell(value: object) -> list[str] | None | bool:
     if not isinstance(value, list):
         return False
     if all(isinstance(v, str) for v in value):  # the common case, kept fast
-        return unique([t for v in value if (t := normalise_hashtag(v))])
+        return unique([t for v in value if (t := v.strip().lstrip("#").strip().lower())])
     names = [_tag_name(v) for v in value]
     return unique([t for n in names if (t := normalise_hashtag(n))])
 

@@ -123,8 +123,8 @@ def _clean(frame: pd.DataFrame, table: str, name: str, nulled: dict[str, int], c
         if field in frame:
             null((frame[field] < 0).fillna(False).to_numpy(dtype=bool), field,
                  f"{field} is negative")
-    frame = frame[keep]
     if table in ("account_daily", "follower_activity"):
         needed = "value" if table == "account_daily" else "active_followers"
-        frame = frame[frame[needed].notna()]
-    return schema.conform(frame, table), bad, null_lines
+        keep &= frame[needed].notna().to_numpy(dtype=bool)
+    # The frame is canonical already (adapters conform it); only dropped rows need a reindex.
+    return (frame if keep.all() else frame[keep].reset_index(drop=True)), bad, null_lines

@@ -186,8 +186,11 @@ def counts(values: pd.Series | None, name: str, check: Checked) -> pd.Series:
     absent = missing(values)
     wrong = _kinds(values, bool, dict, list)
     number = pd.to_numeric(values.where(~wrong), errors="coerce").astype("float64")
-    zero = cells.placeholder_zero(values, name)
-    number[zero] = 0.0
+    odd = number.isna().to_numpy() & ~absent & ~wrong
+    zero = np.zeros(len(values), dtype=bool)
+    if odd.any():  # only odd spellings are looked at twice
+        zero[odd] = cells.placeholder_zero(values[odd], name)
+        number[zero] = 0.0
     slow = np.flatnonzero(number.isna().to_numpy() & ~absent & ~wrong)
     reasons = pd.Series("", index=values.index, dtype=object)
     for i in slow:  # only odd spellings take the per-value path

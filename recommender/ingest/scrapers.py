@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 import pandas as pd
 
 from recommender import schema
-from recommender.ingest import generic, jsonfile, records, tables
+from recommender.ingest import cells, generic, jsonfile, records, tables
 from recommender.ingest.base import Adapter, AdapterResult, IngestContext, Rejects, Source
 
 CLOCKWORKS: records.Spec = {
@@ -124,12 +124,19 @@ def collected_time(source: Source, ctx: IngestContext) -> tuple[datetime, str]:
     """When the counts were read, and how we know (for the notes)."""
     if ctx.collected_at is not None:
         return ctx.collected_at.astimezone(timezone.utc), "--collected-at"
+    latest = cells.latest_time()
     if match := _APIFY_STAMP.search(source.filename):
         day, hh, mm, ss, ms = match.groups()[:5]
-        stamp = datetime.fromisoformat(f"{day}T{hh}:{mm}:{ss}.{ms}+00:00")
-        return stamp, "the file name"
+        try:  # a damaged or hand-edited name ("2025-07-00") falls through to the file time
+            stamp = datetime.fromisoformat(f"{day}T{hh}:{mm}:{ss}.{ms}+00:00")
+        except ValueError:
+            stamp = None
+        if stamp is not None and stamp <= latest:
+            return stamp, "the file name"
     if match := _MS_STAMP.search(source.filename):
-        return datetime.fromtimestamp(int(match.group(1)) / 1000, tz=timezone.utc), "the file name"
+        stamp = datetime.fromtimestamp(min(int(match.group(1)) / 1000, 4.2e9), tz=timezone.utc)
+        if stamp <= latest:
+            return stamp, "the file name"
     return source.modified_at(), "the file's modified time (pass --collected-at to set it)"
 
 
