@@ -151,5 +151,5 @@ def _render(report) -> None:  # type: ignore[no-untyped-def]
         console.print(f"[dim]{where}: {note}[/dim]")
     if report.ignored:
         console.print(f"[yellow]Not recognised, ignored:[/yellow] {', '.join(report.ignored)}")
-    if totals["rejected"]:
-        console.print(f"Rejected rows and their reasons: {report.quarantine}")
+    if totals["rejected"] or totals["nulled"]:
+        console.print(f"Rejected rows, emptied cells and their reasons: {report.quarantine}")
