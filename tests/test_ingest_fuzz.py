@@ -3,8 +3,9 @@ valid, fully accounted result or one line of InputError; never a traceback.
 
 Mutations are the faults seen in the wild and in hostile probes: truncation, byte damage,
 a copied or dropped line, extra fields, doubled BOM, UTF-16, CR-only line ends, NUL bytes,
-a 128 KiB field, and for JSON, hostile leaf values (lone surrogate escapes, infinities,
-1e12-second durations, 1970 / 2100 times, 100,000-character names, deep nesting).
+a 128 KiB field; byte damage to Parquet, XLSX and ZIP shapes of the extracts; and for JSON,
+hostile leaf values (lone surrogate escapes, infinities, 1e12-second durations, 1970 / 2100
+times, 100,000-character names, deep nesting).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import tempfile
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -23,7 +25,29 @@ from recommender.ingest import cells, ingest_paths
 from recommender.store import Store
 
 EXTRACTS = Path(__file__).parent / "extracts"
-FILES = sorted(p for p in EXTRACTS.rglob("*") if p.is_file())
+
+
+def _binary_variants() -> list[Path]:
+    """The extracts' Parquet, XLSX and ZIP shapes, written once for this module."""
+    from openpyxl import Workbook
+
+    folder = Path(tempfile.mkdtemp(prefix="fuzz-variants-"))
+    generic = pd.read_csv(EXTRACTS / "generic" / "creator_histories_2020.csv", dtype=str)
+    generic.to_parquet(folder / "creator_histories.parquet", index=False)
+    book = Workbook()
+    sheet = book.active
+    overview = (EXTRACTS / "studio" / "htupy-english" / "Overview.csv").read_text("utf-8-sig")
+    for line in overview.splitlines():
+        sheet.append([c.strip('"') for c in line.split(",")])
+    book.save(folder / "Overview.xlsx")
+    with zipfile.ZipFile(folder / "export.zip", "w") as archive:
+        archive.write(EXTRACTS / "personal" / "user_data_posts_section.json",
+                      "user_data_tiktok.json")
+        archive.write(EXTRACTS / "trends" / "trend_lists_2022.csv", "trends/archive.csv")
+    return sorted(folder.iterdir())
+
+
+FILES = sorted(p for p in EXTRACTS.rglob("*") if p.is_file()) + _binary_variants()
 HOSTILE = [None, -1, -2147483000, 2**63, 1e308, "inf", "NaN", 1e12, 0, "", "\x00", "a\x00b",
            "\\ud800", "x" * 100_000, 4102444800, 0.5, "2100-01-01", "1970-01-01", [], {},
            "[not json", "Share", "00:15", True, [[[[[[[[[[1]]]]]]]]]]]
@@ -99,6 +123,8 @@ def mutated(draw: st.DrawFn) -> tuple[Path, bytes]:
             data = b"[" * 100_000 + data  # deep nesting
     kinds = ["truncate", "damage", "insert", "copy_line", "drop_line", "extra_fields", "bom2",
              "utf16", "cr_only", "nul", "huge_field"]
+    if path.suffix in (".parquet", ".xlsx", ".zip"):
+        kinds = ["truncate", "damage", "insert", "nul"]  # bytes, not lines
     for _ in range(draw(st.integers(0 if path.suffix == ".json" else 1, 2))):
         kind = draw(st.sampled_from(kinds))
         at = draw(st.floats(0, 1))

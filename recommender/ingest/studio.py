@@ -20,7 +20,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
@@ -125,7 +124,7 @@ def _xlsx_rows(source: Source) -> list[list[str]]:
         sheet = book.worksheets[0]
         rows = [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
         book.close()
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, IndexError) as exc:
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for a damaged file
         raise InputError(f"{source.name}: not a readable XLSX workbook; re-download it") from exc
     return [r for r in rows if any(c.strip() for c in r)]
 
