@@ -2,8 +2,8 @@
 valid, fully accounted result or one line of InputError; never a traceback.
 
 Mutations are the faults seen in the wild and in hostile probes: truncation, byte damage,
-a copied or dropped line, extra fields, doubled BOM, UTF-16, CR-only line ends, NUL bytes,
-a 128 KiB field; byte damage to Parquet, XLSX and ZIP shapes of the extracts; and for JSON,
+a copied or dropped line, extra fields, doubled BOM, UTF-16/32, binary content, CR-only
+line ends, NUL bytes, a 128 KiB field; byte damage to Parquet, XLSX and ZIP shapes of the extracts; and for JSON,
 hostile leaf values (lone surrogate escapes, infinities, 1e12-second durations, 1970 / 2100
 times, 100,000-character names, deep nesting).
 """
@@ -78,6 +78,10 @@ def _mutate_bytes(data: bytes, kind: str, at: float, blob: bytes) -> bytes:
         return b"\xef\xbb\xbf\xef\xbb\xbf" + data
     if kind == "utf16":
         return data.decode("utf-8", "replace").encode("utf-16")
+    if kind == "utf32":
+        return data.decode("utf-8", "replace").encode("utf-32")
+    if kind == "binary":
+        return bytes((i * 7919 + at_byte) % 256 for i in range(4096) for at_byte in blob[:1])
     if kind == "cr_only":
         return data.replace(b"\r\n", b"\n").replace(b"\n", b"\r")
     if kind == "nul":
@@ -122,7 +126,7 @@ def mutated(draw: st.DrawFn) -> tuple[Path, bytes]:
         if draw(st.booleans()):
             data = b"[" * 100_000 + data  # deep nesting
     kinds = ["truncate", "damage", "insert", "copy_line", "drop_line", "extra_fields", "bom2",
-             "utf16", "cr_only", "nul", "huge_field"]
+             "utf16", "utf32", "binary", "cr_only", "nul", "huge_field"]
     if path.suffix in (".parquet", ".xlsx", ".zip"):
         kinds = ["truncate", "damage", "insert", "nul"]  # bytes, not lines
     for _ in range(draw(st.integers(0 if path.suffix == ".json" else 1, 2))):

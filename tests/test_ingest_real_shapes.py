@@ -234,3 +234,19 @@ def test_a_scraper_file_name_with_day_00_falls_back_to_the_file_time(tmp_path: P
     report = _ingest(path, tmp_path / "s")
     assert report.files[0].stored > 0
     assert any("modified time" in note for note in report.files[0].notes)
+
+
+def test_cli_failed_file_is_one_line_naming_what_was_stored(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    good = (EXTRACTS / "generic" / "creator_histories_2020.csv").read_text()
+    (folder / "a.csv").write_text(good)
+    (folder / "b.csv").write_bytes(good.splitlines()[0].encode() + b"\n\xff\xfe\xfa,1\n")
+    result = CliRunner().invoke(app, ["ingest", str(folder), "--data", str(tmp_path / "s")])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output.count("\n") == 1
+    assert "earlier files of this call were: a.csv (5 stored: 5 added" in result.output
