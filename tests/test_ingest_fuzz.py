@@ -3,9 +3,9 @@ valid, fully accounted result or one line of InputError; never a traceback.
 
 Mutations are the faults seen in the wild and in hostile probes: truncation, byte damage,
 a copied or dropped line, extra fields, doubled BOM, UTF-16/32, binary content, CR-only
-line ends, NUL bytes, a 128 KiB field; byte damage to Parquet, XLSX and ZIP shapes of the extracts; and for JSON,
-hostile leaf values (lone surrogate escapes, infinities, 1e12-second durations, 1970 / 2100
-times, 100,000-character names, deep nesting).
+line ends, NUL bytes, a 128 KiB field; byte damage to Parquet, XLSX and ZIP shapes of the
+extracts; and for JSON, hostile leaf values (lone surrogate escapes, infinities, 1e12-second
+durations, 1970 / 2100 times, 100,000-character names, deep nesting).
 """
 
 from __future__ import annotations
