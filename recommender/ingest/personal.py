@@ -154,9 +154,9 @@ class _Posts:
             return
         try:
             count = parse_count(None if likes is MISSING else likes)
-        except ValueError as exc:
-            self.rejects.add(number, "Likes", str(exc), likes)
-            return
+        except ValueError as exc:  # the post is still identified by its time: keep it
+            self.rejects.null(number, "Likes", str(exc), likes)
+            count = None
         who = _text(visibility)
         if who and RESTRICTED.search(who):
             self.restricted[who] += 1
