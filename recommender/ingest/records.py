@@ -3,12 +3,17 @@
 Each adapter first gathers every record's raw values into a frame whose columns carry
 canonical names (``RAW_FIELDS``), either from JSON items (``from_items``, following a spec
 of ``/``-separated paths) or from a flat table (``from_flat``: Apify's ``authorMeta/fans``
-or ``authorMeta.fans`` columns). ``to_posts`` then checks and converts whole columns at once,
-so a million rows take seconds, while each bad value still rejects its own record with the
-file, the 1-based record number, the field and the reason.
+or ``authorMeta.fans`` columns); both live in gather.py. ``to_posts`` then checks and
+converts whole columns at once, so a million rows take seconds.
+
+The rule: a record is rejected (file, 1-based record number, field, reason) only when what
+identifies it is unusable: its id, its creator or its upload time. Any other bad cell is
+emptied and the record kept; ``Checked.null`` counts it per field and puts the raw value in
+the quarantine file ("kept, field nulled: ...").
 
 Rules worth knowing:
-- A missing ``posted_at`` is taken from the video id (its top 32 bits are the upload second).
+- A missing or unreadable ``posted_at`` is taken from the video id (its top 32 bits are
+  the upload second); an id that is not a numeric TikTok id gets a stable hash id.
 - ``duration_s`` of 0 or a slideshow flag means "no video length": stored as null.
 - ``sound_id`` "0" means "no music" (clockworks): stored as null.
 - An unreadable true/false flag (``sound_is_original``) is left empty, not a rejection.
@@ -17,7 +22,7 @@ Rules worth knowing:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -27,6 +32,7 @@ import pandas as pd
 from recommender import schema
 from recommender.ingest import cells
 from recommender.ingest.base import Rejects
+from recommender.ingest.gather import Spec, flat_key, from_flat, from_items  # noqa: F401
 from recommender.parsing import (
     MAX_COUNT,
     MISSING,
@@ -49,7 +55,6 @@ _ID = re.compile(r"\d{1,25}")
 _URL_ID = r"/video/(\d+)"
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f"}
-Spec = dict[str, tuple[str, ...]]
 
 
 @dataclass
@@ -81,66 +86,6 @@ class Checked:
             why = reason if isinstance(reason, str) else str(reason.iloc[i])
             self.rejects.null(int(self.rows[i]), name, why, values.iloc[i])
         return np.asarray(mask, dtype=bool)
-
-
-# -- gathering raw values -------------------------------------------------------------------
-
-def from_items(items: Sequence[dict], spec: Spec) -> pd.DataFrame:
-    """One object column per spec field: the first non-null value along its paths."""
-    split = {name: [tuple(p.split("/")) for p in paths] for name, paths in spec.items()}
-    data = {name: [_first(item, paths) for item in items] for name, paths in split.items()}
-    return pd.DataFrame(data, dtype=object, index=pd.RangeIndex(len(items)))
-
-
-def _first(item: object, paths: list[tuple[str, ...]]) -> object:
-    for path in paths:
-        value = _walk(item, path)
-        if value is not None:
-            return value
-    return None
-
-
-def _walk(value: object, path: tuple[str, ...]) -> object:
-    for i, key in enumerate(path):
-        if key == "*":
-            if not isinstance(value, list):
-                return None
-            found = [_walk(v, path[i + 1:]) for v in value]
-            return [v for v in found if v is not None]
-        if not isinstance(value, dict):
-            return None
-        value = value.get(key)
-    return value
-
-
-def flat_key(column: str) -> str:
-    """Apify CSV writes ``authorMeta/fans``, its overview and json2csv ``authorMeta.fans``."""
-    return column.strip().replace(".", "/").lower()
-
-
-def from_flat(frame: pd.DataFrame, spec: Spec) -> pd.DataFrame:
-    """The same raw columns from a flattened table; ``*`` gathers ``hashtags/0/name``...."""
-    keys = {flat_key(c): c for c in frame.columns}
-    out = pd.DataFrame(index=frame.index)
-    for name, paths in spec.items():
-        for path in paths:
-            column = _flat_column(frame, keys, path.lower())
-            if column is not None:
-                out[name] = column if name not in out else out[name].where(
-                    out[name].notna(), column)
-    return out
-
-
-def _flat_column(frame: pd.DataFrame, keys: dict[str, str], path: str) -> pd.Series | None:
-    if "*" not in path:
-        return frame[keys[path]] if path in keys else None
-    pattern = re.compile(re.escape(path).replace(r"\*", r"(\d+)"))
-    found = sorted((int(m.group(1)), c) for k, c in keys.items() if (m := pattern.fullmatch(k)))
-    if not found:
-        return None
-    cells = frame[[c for _, c in found]].to_numpy(dtype=object)
-    lists = [[v for v in row if isinstance(v, str) and v] for row in cells]
-    return pd.Series(lists, index=frame.index, dtype=object)
 
 
 # -- column checks ---------------------------------------------------------------------------
