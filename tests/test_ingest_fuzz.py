@@ -10,8 +10,10 @@ durations, 1970 / 2100 times, 100,000-character names, deep nesting).
 
 from __future__ import annotations
 
+import atexit
 import json
 import math
+import shutil
 import tempfile
 import zipfile
 from pathlib import Path
@@ -32,6 +34,7 @@ def _binary_variants() -> list[Path]:
     from openpyxl import Workbook
 
     folder = Path(tempfile.mkdtemp(prefix="fuzz-variants-"))
+    atexit.register(shutil.rmtree, folder, True)
     generic = pd.read_csv(EXTRACTS / "generic" / "creator_histories_2020.csv", dtype=str)
     generic.to_parquet(folder / "creator_histories.parquet", index=False)
     book = Workbook()
