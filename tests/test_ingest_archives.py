@@ -42,6 +42,15 @@ def test_zip_bomb_is_refused_within_the_stated_limit_in_seconds(tmp_path: Path) 
     assert not (tmp_path / "s" / "posts.parquet").exists()
 
 
+def test_a_bomb_under_the_size_cap_is_refused_by_its_packing_ratio(tmp_path: Path) -> None:
+    bomb = _bomb(tmp_path / "ratio.zip", 80)  # 80 MiB of one byte: ~1000:1
+    started = time.perf_counter()
+    with pytest.raises(InputError, match=r"ratio\.zip:posts\.csv: unpacks [\d,]+ times its "
+                                         r"packed size \(80 MiB\), over the limit of 200:1"):
+        ingest_paths([bomb], tmp_path / "s")  # default limits: 1 GiB, 200:1
+    assert time.perf_counter() - started < 5
+
+
 def test_zip_limit_from_the_environment_and_the_cli_one_line(tmp_path: Path,
                                                              monkeypatch) -> None:  # type: ignore[no-untyped-def]
     bomb = _bomb(tmp_path / "bomb.zip", 24)

@@ -1,10 +1,13 @@
 """ZIP archives read safely: limits, one index read per archive, one-line errors.
 
 A ZIP is refused before anything is unpacked when it holds more than ``max_members``
-files or more than ``max_bytes`` once unpacked (the sizes its index declares; Python's
-zipfile never returns more bytes than a member declares, so the cap holds while reading).
-Defaults: 10,000 members and 2 GiB; override them with the environment variables
-``RECOMMENDER_ZIP_MAX_MEMBERS`` and ``RECOMMENDER_ZIP_MAX_MB`` (or ``ZipLimits`` in code).
+files, more than ``max_bytes`` once unpacked (the sizes its index declares; Python's
+zipfile never returns more bytes than a member declares, so the cap holds while reading),
+or a member over 64 MiB that unpacks to more than ``max_ratio`` times its packed size
+(real CSV and JSON exports pack 5-20:1; a bomb of one repeated byte, 1000:1).
+Defaults: 10,000 members, 1 GiB, 200:1; override them with the environment variables
+``RECOMMENDER_ZIP_MAX_MEMBERS``, ``RECOMMENDER_ZIP_MAX_MB`` and ``RECOMMENDER_ZIP_MAX_RATIO``
+(or ``ZipLimits`` in code).
 
 Each archive's index is read once per ingest call (``opened``): a 10k-member ZIP used to
 re-read it for every member. Members whose path climbs out of the archive (``../x``,
@@ -27,18 +30,22 @@ from typing import IO
 from recommender.errors import InputError
 
 DEFAULT_MAX_MEMBERS = 10_000
-DEFAULT_MAX_MB = 2048
+DEFAULT_MAX_MB = 1024
+DEFAULT_MAX_RATIO = 200
+RATIO_FROM_BYTES = 64 * 2**20  # small members may pack better than that; they cost nothing
 
 
 @dataclass(frozen=True)
 class ZipLimits:
     max_members: int = DEFAULT_MAX_MEMBERS
     max_bytes: int = DEFAULT_MAX_MB * 2**20
+    max_ratio: int = DEFAULT_MAX_RATIO
 
     @classmethod
     def from_env(cls) -> ZipLimits:
         return cls(max_members=_env_int("RECOMMENDER_ZIP_MAX_MEMBERS", DEFAULT_MAX_MEMBERS),
-                   max_bytes=_env_int("RECOMMENDER_ZIP_MAX_MB", DEFAULT_MAX_MB) * 2**20)
+                   max_bytes=_env_int("RECOMMENDER_ZIP_MAX_MB", DEFAULT_MAX_MB) * 2**20,
+                   max_ratio=_env_int("RECOMMENDER_ZIP_MAX_RATIO", DEFAULT_MAX_RATIO))
 
 
 def _env_int(name: str, default: int) -> int:
@@ -150,6 +157,13 @@ def _check(path: Path, infos: list[zipfile.ZipInfo], limits: ZipLimits) -> None:
             f"{path}: unpacks to {unpacked / 2**20:,.0f} MiB, over the limit of "
             f"{limits.max_bytes / 2**20:,.0f} MiB; unpack it yourself or raise "
             "RECOMMENDER_ZIP_MAX_MB")
+    for info in infos:
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > RATIO_FROM_BYTES and ratio > limits.max_ratio:
+            raise InputError(
+                f"{path}:{info.filename}: unpacks {ratio:,.0f} times its packed size "
+                f"({info.file_size / 2**20:,.0f} MiB), over the limit of {limits.max_ratio}:1 "
+                "for a real export; unpack it yourself or raise RECOMMENDER_ZIP_MAX_RATIO")
 
 
 def _unsafe(name: str) -> bool:
