@@ -86,7 +86,7 @@ def test_aliases_column_map_and_collected_at_column(tmp_path: Path) -> None:
                                               pd.Timestamp("2024-01-02 03:04:05Z")]
 
 
-def test_bad_rows_are_rejected_with_row_field_and_reason(tmp_path: Path) -> None:
+def test_only_unusable_identity_rejects_bad_optional_cells_are_nulled(tmp_path: Path) -> None:
     path = tmp_path / "p.csv"
     path.write_text("post_id,posted_at,creator,likes,duration_s\n"
                     "7000000000000000001,2024-01-02,ana,5,10\n"
@@ -94,27 +94,37 @@ def test_bad_rows_are_rejected_with_row_field_and_reason(tmp_path: Path) -> None
                     "7000000000000000003,yesterday,ana,5,10\n"
                     "7000000000000000004,2024-01-02,ana,-5,10\n"
                     "7000000000000000005,2024-01-02,,5,10\n"
-                    "7000000000000000006,2024-01-02,ana,5,-1\n")
+                    "7000000000000000006,2024-01-02,ana,5,-1\n"
+                    "12,someday,ana,5,10\n")
     result = GENERIC.read(_source(path), IngestContext())
     _balanced(result)
-    assert result.posts["post_id"].tolist() == ["7000000000000000001"]
+    posts = result.posts.set_index("post_id")
+    # "abc" is no TikTok id: kept under a stable hash id, with a note
+    assert "xba7816bf8f01cfea" in posts.index
+    assert any("not numeric TikTok video ids" in n for n in result.notes)
+    # an unreadable upload time is taken from the video id (its top 32 bits)
+    assert posts.loc["7000000000000000003", "posted_at"] == pd.Timestamp(
+        int("7000000000000000003") >> 32, unit="s", tz="UTC")
+    assert pd.isna(posts.loc["7000000000000000004", "likes"])
+    assert pd.isna(posts.loc["7000000000000000006", "duration_s"])
     got = result.rejected.set_index("row")[["field", "reason"]].to_dict("index")
-    assert got[2] == {"field": "post_id", "reason": "post_id is not a numeric TikTok video id"}
-    assert got[3]["field"] == "posted_at" and "not a date-time" in got[3]["reason"]
-    assert got[4] == {"field": "likes", "reason": "likes is negative"}
+    assert set(got) == {5, 7}
     assert got[5] == {"field": "creator", "reason": "no creator handle; pass --creator"}
-    assert got[6] == {"field": "duration_s", "reason": "duration_s is negative"}
+    assert got[7]["field"] == "posted_at" and "not a date-time" in got[7]["reason"]
+    assert result.nulled_counts == {"duration_s": 1, "likes": 1}
+    nulled = result.nulled.set_index("row")
+    assert nulled.loc[4, "value"] == "-5" and nulled.loc[4, "reason"].startswith("kept, field")
     assert set(result.rejected["file"]) == {str(path)}
 
 
 def test_missing_required_column_explains_how_to_map(tmp_path: Path) -> None:
     path = tmp_path / "p.csv"
-    path.write_text("vid,posted_at,creator\n7000000000000000001,2024-01-02,ana\n")
-    with pytest.raises(InputError, match=r"p\.csv: no post id column .*found columns: vid, "
+    path.write_text("ref,posted_at,creator\n7000000000000000001,2024-01-02,ana\n")
+    with pytest.raises(InputError, match=r"p\.csv: no post id column .*found columns: ref, "
                                          r"posted_at, creator; map yours with --column "
                                          r"THEIRS=post_id"):
         GENERIC.read(_source(path), IngestContext())
-    ok = GENERIC.read(_source(path), IngestContext(column_map={"vid": "post_id"}))
+    ok = GENERIC.read(_source(path), IngestContext(column_map={"ref": "post_id"}))
     assert ok.records_stored == 1
     path.write_text("post_id,posted_at\n7000000000000000001,2024-01-02\n")
     with pytest.raises(InputError, match=r"no creator column.*or pass --creator"):

@@ -72,20 +72,26 @@ def test_bad_options_are_usage_errors(tmp_path: Path) -> None:
     assert "generic" in format_names() and format_names()[-1] == "generic"
 
 
-def test_rejected_rows_are_quarantined_with_file_row_field(tmp_path: Path) -> None:
+def test_rejected_rows_and_nulled_cells_are_quarantined_with_file_row_field(
+        tmp_path: Path) -> None:
     source = next(SAMPLE.glob("dataset_tiktok-scraper_*.json"))
     items = json.loads(source.read_text(encoding="utf-8"))[:5]
-    items[2]["diggCount"] = -40
+    items[2]["diggCount"] = -40  # a bad optional cell: nulled, the post kept
+    items[4]["id"] = None  # no id and no link: the post cannot be identified
+    items[4].pop("webVideoUrl", None)
     bad = tmp_path / "dataset_tiktok-scraper_2025-07-07_08-00-00-000.json"
     bad.write_text(json.dumps(items), encoding="utf-8")
     report = ingest_paths([bad], tmp_path / "store")
     assert (report.totals["added"], report.totals["rejected"]) == (4, 1)
-    quarantine = Store(tmp_path / "store").rejected()
-    assert len(quarantine) == 1
-    line = quarantine.iloc[0].to_dict()
-    found = (line["file"], line["row"], line["field"], line["value"])
-    assert found == (str(bad), 3, "likes", "-40")
-    assert "negative" in line["reason"]
+    assert report.files[0].nulled == {"likes": 1} and report.totals["nulled"] == 1
+    quarantine = Store(tmp_path / "store").rejected().set_index("row")
+    assert sorted(quarantine.index) == [3, 5]
+    line = quarantine.loc[3].to_dict()
+    assert (line["file"], line["field"], line["value"]) == (str(bad), "likes", "-40")
+    assert line["reason"].startswith("kept, field nulled: ") and "negative" in line["reason"]
+    assert quarantine.loc[5, "field"] == "post_id"
+    stored = Store(tmp_path / "store").read("posts")
+    assert stored["likes"].isna().sum() == 1
 
 
 def test_cli_ingest_json_and_exit_codes(tmp_path: Path) -> None:

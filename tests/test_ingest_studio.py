@@ -246,7 +246,10 @@ def test_broken_quoting_is_recovered_by_anchoring_on_the_link(tmp_path: Path) ->
     assert result.records_read == 7 and result.skipped == 1  # the duplicate link
     rejected = result.rejected.set_index("row")
     assert rejected.loc[4, "field"] == "Video link"
-    assert rejected.loc[6, "field"] == "Total likes"
+    assert 6 not in rejected.index  # "many" likes: that cell emptied, the post kept
+    assert pd.isna(posts.loc[str(VIDEO + 3), "likes"]) and posts.loc[str(VIDEO + 3), "views"] == 4
+    assert result.nulled_counts == {"Total likes": 1}
+    assert result.nulled.iloc[0][["row", "value"]].tolist() == [6, "many"]
     assert rejected.loc[7, "field"] == "Post time"
     assert set(rejected["file"]) == {str(tmp_path / "Content.csv")}
 

@@ -104,10 +104,13 @@ def test_plain_trend_csv_and_its_rejections(tmp_path: Path) -> None:
     assert _sniffers(source) == ["trend-csv"]
     result = PLAIN.read(source, IngestContext())
     _balanced(result)
-    assert result.trends["name"].tolist() == ["fyp", "Lucky Tape - DJ Nova"]
-    assert result.trends["region"].tolist() == ["US", "US"]
+    assert result.trends["name"].tolist() == ["fyp", "Lucky Tape - DJ Nova", "z", "w"]
+    assert result.trends["region"].tolist() == ["US"] * 4
     got = result.rejected.set_index("row")["field"].to_dict()
-    assert got == {3: "kind", 4: "date", 5: "rank", 6: "score"}
+    assert got == {3: "kind", 4: "date"}  # what identifies an entry is unusable
+    # an unreadable rank or score is nulled and counted, the entry kept
+    assert result.nulled_counts == {"rank": 1, "score": 1}
+    assert pd.isna(result.trends["rank"].iloc[2]) and pd.isna(result.trends["score"].iloc[3])
     assert result.rejected.set_index("row").loc[3, "reason"] == "kind must be hashtag or sound"
 
 

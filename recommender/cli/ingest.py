@@ -137,12 +137,19 @@ def _render(report) -> None:  # type: ignore[no-untyped-def]
     totals = report.totals
     console.print(
         f"{len(report.files)} file(s), {totals['read']} records read: {totals['added']} added, "
-        f"{totals['updated']} updated, {totals['rejected']} rejected, {totals['skipped']} skipped."
+        f"{totals['updated']} updated, {totals['rejected']} rejected, {totals['skipped']} skipped"
+        f", {totals['merged']} merged (repeats of a row in the same file), {totals['nulled']} "
+        "unreadable cells left empty."
     )
+    for f in report.files:
+        for warning in f.warnings:
+            console.print(f"warning: {_short(f.file)}: {warning}", style="yellow")
+    for note in report.notes:
+        console.print(note, style="dim")
     for note, files in _grouped_notes(report.files).items():
         where = _short(files[0]) if len(files) == 1 else f"{len(files)} files"
         console.print(f"{where}: {note}", style="dim")
     if report.ignored:
         console.print(f"Not recognised, ignored: {', '.join(report.ignored)}", style="yellow")
-    if totals["rejected"]:
-        console.print(f"Rejected rows and their reasons: {report.quarantine}")
+    if totals["rejected"] or totals["nulled"]:
+        console.print(f"Rejected rows, emptied cells and their reasons: {report.quarantine}")

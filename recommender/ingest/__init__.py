@@ -4,15 +4,19 @@
 archives into sources, recognises each source's format (or uses the one forced with
 ``--format``), reads it with that format's adapter and upserts the result into the store.
 Every file is recognised before anything is written, so an unrecognised file fails the
-whole call with nothing half-done. Rejected records go to the store's quarantine file.
+whole call with nothing half-done. Each file is read whole before any of it is stored; a
+file that fails to read stores nothing, the files after it are not read, and the error
+names what the earlier files of the call stored. The call is one commit under the store's
+lock: a kill anywhere leaves the store as before or as after. Rejected records, and the bad
+cells nulled in kept records, go to the store's quarantine file. Per file: ``read ==
+stored + rejected + skipped + merged`` (merged: rows repeating an earlier row's key in the
+same file, folded into it).
 """
 
 from __future__ import annotations
 
-import contextlib
 import importlib
-import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -20,9 +24,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 
-from recommender.errors import InputError, RecommenderError, StoreError, UsageError
+from recommender import schema
+from recommender.errors import InputError, RecommenderError, UsageError
+from recommender.ingest import archives, checks
 from recommender.ingest.base import Adapter, AdapterResult, IngestContext, Source
-from recommender.store import Store
+from recommender.ingest.guard import guard
+from recommender.store import Store, key_index
 
 # Most specific first: the generic CSV reader accepts almost any table, so it goes last.
 ADAPTER_MODULES = ("creators", "personal", "studio", "api", "scrapers", "trends", "generic")
@@ -51,8 +58,11 @@ class FileReport:
     added: int = 0
     updated: int = 0
     unchanged: int = 0
+    merged: int = 0  # rows repeating an earlier row's key in this file (folded into it)
+    nulled: dict[str, int] = field(default_factory=dict)  # bad optional cells nulled, per field
     tables: dict[str, int] = field(default_factory=dict)  # rows added+updated per table
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # implausible data, kept as read
 
 
 @dataclass
@@ -62,11 +72,21 @@ class IngestReport:
     quarantine: str | None
     creators: list[str]
     ignored: list[str] = field(default_factory=list)  # unrecognised files found inside folders
+    notes: list[str] = field(default_factory=list)  # about the call (ZIP members dropped...)
 
     @property
     def totals(self) -> dict[str, int]:
-        keys = ("read", "stored", "added", "updated", "unchanged", "rejected", "skipped")
-        return {k: sum(getattr(f, k) for f in self.files) for k in keys}
+        keys = ("read", "stored", "added", "updated", "unchanged", "rejected", "skipped",
+                "merged")
+        totals = {k: sum(getattr(f, k) for f in self.files) for k in keys}
+        totals["nulled"] = sum(sum(f.nulled.values()) for f in self.files)
+        return totals
+
+    def summary(self) -> str:
+        """What the call stored, per file, in one line (for a later file's error)."""
+        parts = [f"{Path(f.file).name} ({f.stored:,} stored: {f.added:,} added, "
+                 f"{f.updated:,} updated)" for f in self.files]
+        return "; ".join(parts) or "nothing"
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -76,6 +96,7 @@ class IngestReport:
             "creators": self.creators,
             "quarantine": self.quarantine,
             "ignored": self.ignored,
+            "notes": self.notes,
         }
 
 
@@ -88,6 +109,7 @@ def ingest_paths(
     collected_at: datetime | None = None,
     column_map: dict[str, str] | None = None,
     progress: Callable[[str, float], None] | None = None,
+    zip_limits: archives.ZipLimits | None = None,
 ) -> IngestReport:
     """Read every export under ``paths`` into the store at ``data_dir``."""
     _check_timezone(timezone)
@@ -95,50 +117,69 @@ def ingest_paths(
     by_name = {a.name: a for a in available}
     if fmt != "auto" and fmt not in by_name:
         raise UsageError(f"unknown --format {fmt!r}; choose one of: auto, {', '.join(by_name)}")
-    explicit, nested = _expand(paths)
-    plan, ignored = _recognise(explicit, nested, available, by_name.get(fmt))
+    with archives.opened(zip_limits):
+        return _ingest(paths, Store(data_dir), available, by_name.get(fmt),
+                       IngestContext(creator, timezone, collected_at, (), dict(column_map or {})),
+                       progress)
+
+
+def _ingest(paths: Iterable[str | Path], store: Store, available: list[Adapter],
+            forced: Adapter | None, options: IngestContext,
+            progress: Callable[[str, float], None] | None) -> IngestReport:
+    explicit, nested, call_notes = _expand(paths)
+    plan, ignored = _recognise(explicit, nested, available, forced)
     if not plan:
         raise InputError(
             f"{', '.join(ignored) or 'no files'}: nothing recognisable to ingest "
-            f"(formats tried: {', '.join(by_name)})"
+            f"(formats tried: {', '.join(a.name for a in available)})"
         )
     siblings = tuple(source for source, _ in plan)
-    store = Store(data_dir)
-    reports: list[FileReport] = []
+    report = IngestReport(data_dir=str(store.root), files=[], quarantine=None, creators=[],
+                          ignored=ignored, notes=call_notes)
     creators: set[str] = set()
-    # One call, one commit (under the store's lock): a failure or a kill anywhere leaves the
-    # store exactly as it was, and the message says so.
-    with _nothing_stored_on_failure(), store.transaction():
+    # One call, one commit (under the store's lock): a kill anywhere leaves the store exactly
+    # as it was or exactly as after. A file that fails to read stages nothing; the files
+    # before it are still committed and the error says what they stored.
+    failure: RecommenderError | None = None
+    with store.transaction():
         for index, (source, adapter) in enumerate(plan):
             if progress:
                 progress(source.name, index / len(plan))
-            ctx = IngestContext(creator, timezone, collected_at, siblings, dict(column_map or {}))
-            result = adapter.read(source, ctx)
-            reports.append(_store_result(store, result, timezone))
+            ctx = IngestContext(options.creator, options.timezone, options.collected_at,
+                                siblings, dict(options.column_map))
+            try:
+                result = guard(adapter.read(source, ctx))
+            except RecommenderError as exc:
+                failure = _failed(exc, source, report)
+                break
+            report.files.append(_store_result(store, result, options.timezone))
             creators.update(_creators_in(result))
-        if timezone:
+        if options.timezone:
             for name in sorted(creators):
-                store.set_timezone(name, timezone)
+                store.set_timezone(name, options.timezone)
     if progress:
         progress("done", 1.0)
     quarantine = store.quarantine_path()
-    return IngestReport(
-        data_dir=str(store.root),
-        files=reports,
-        quarantine=str(quarantine) if quarantine else None,
-        creators=sorted(creators),
-        ignored=ignored,
-    )
+    report.quarantine = str(quarantine) if quarantine else None
+    report.creators = sorted(creators)
+    if failure is not None:
+        raise failure
+    return report
 
 
-@contextlib.contextmanager
-def _nothing_stored_on_failure() -> Iterator[None]:
-    try:
-        yield
-    except StoreError:
-        raise
-    except RecommenderError as error:
-        raise type(error)(f"{error}; nothing from this ingest was stored") from error
+def _failed(exc: RecommenderError, source: Source, report: IngestReport) -> RecommenderError:
+    """The file's error, saying nothing of it was stored and what earlier files stored."""
+    message = str(exc).rstrip(".")
+    if not message.startswith(source.name):
+        message = f"{source.name}: {message}"
+    if report.files:
+        message += (f"; nothing from this file was stored, but earlier files of this call "
+                    f"were: {report.summary()}")
+    else:
+        message += "; nothing was stored"
+    error = type(exc)(message)
+    error.partial = report  # type: ignore[attr-defined]  # the JSON view of what was stored
+    return error
 
 
 def _check_timezone(timezone: str | None) -> None:
@@ -152,10 +193,11 @@ def _check_timezone(timezone: str | None) -> None:
         ) from exc
 
 
-def _expand(paths: Iterable[str | Path]) -> tuple[list[Source], list[Source]]:
-    """Explicit files (must be recognised) and files found inside folders or ZIPs."""
+def _expand(paths: Iterable[str | Path]) -> tuple[list[Source], list[Source], list[str]]:
+    """Explicit files (must be recognised), files found inside folders or ZIPs, notes."""
     explicit: list[Source] = []
     nested: list[Source] = []
+    notes: list[str] = []
     for raw in paths:
         path = Path(raw)
         if not path.exists():
@@ -163,12 +205,12 @@ def _expand(paths: Iterable[str | Path]) -> tuple[list[Source], list[Source]]:
         if path.is_dir():
             for child in sorted(p for p in path.rglob("*") if p.is_file()):
                 if not _hidden(child.relative_to(path)):
-                    nested.extend(_sources_of(child))
+                    nested.extend(_sources_of(child, notes))
         elif path.suffix.lower() == ".zip":
-            nested.extend(_zip_members(path))
+            nested.extend(_zip_members(path, notes))
         else:
             explicit.append(Source(name=str(path), path=path))
-    return explicit, nested
+    return explicit, nested, notes
 
 
 def _hidden(relative: Path) -> bool:
@@ -177,21 +219,20 @@ def _hidden(relative: Path) -> bool:
     )
 
 
-def _sources_of(path: Path) -> list[Source]:
+def _sources_of(path: Path, notes: list[str]) -> list[Source]:
     if path.suffix.lower() == ".zip":
-        return _zip_members(path)
+        return _zip_members(path, notes)
     return [Source(name=str(path), path=path)]
 
 
-def _zip_members(path: Path) -> list[Source]:
-    try:
-        with zipfile.ZipFile(path) as archive:
-            members = [i.filename for i in archive.infolist() if not i.is_dir()]
-    except zipfile.BadZipFile as exc:
-        raise InputError(f"{path}: not a readable ZIP archive ({exc}); re-download it") from exc
+def _zip_members(path: Path, notes: list[str]) -> list[Source]:
+    found = archives.archive(path)
+    if found.unsafe:
+        notes.append(f"{path}: {len(found.unsafe)} member(s) with a path leaving the archive "
+                     f"dropped (e.g. {found.unsafe[0][:80]!r})")
     return [
         Source(name=f"{path}:{member}", zip_path=path, member=member)
-        for member in members
+        for member in found.members()
         if not _hidden(Path(member)) and "__MACOSX" not in member
     ]
 
@@ -231,14 +272,18 @@ def _sniff(source: Source, available: list[Adapter]) -> Adapter | None:
 
 
 def _store_result(store: Store, result: AdapterResult, timezone: str | None) -> FileReport:
+    merged, note = _merged(result)
     report = FileReport(
         file=result.source.name,
         format=result.adapter,
         read=result.records_read,
-        stored=result.records_stored,
+        stored=result.records_stored - merged,
         rejected=len(result.rejected),
         skipped=result.skipped,
-        notes=list(result.notes),
+        merged=merged,
+        nulled=dict(result.nulled_counts),
+        notes=list(result.notes) + ([note] if note else []) + _nulled_notes(result),
+        warnings=checks.warnings_for(result.posts),
     )
     for table, frame in result.tables().items():
         if table == "creators" and result.adapter != "creators":
@@ -251,8 +296,34 @@ def _store_result(store: Store, result: AdapterResult, timezone: str | None) -> 
             report.added += counts.added
             report.updated += counts.updated
             report.unchanged += counts.unchanged
-    store.append_rejected(result.rejected)
+    quarantine = [f for f in (result.rejected, result.nulled) if not f.empty]
+    if quarantine:
+        store.append_rejected(pd.concat(quarantine, ignore_index=True))
     return report
+
+
+def _merged(result: AdapterResult) -> tuple[int, str | None]:
+    """Rows of the file's main table that repeat an earlier row's key (the store keeps one)."""
+    tables = result.tables()
+    main = "posts" if not result.posts.empty else next(
+        (t for t in tables if t != "posts" and _main(result, t)), None)
+    if main is None or len(tables[main]) != result.records_stored:
+        return 0, None  # the file's records are not rows of one table: nothing to fold
+    keys = list(schema.KEYS[main])
+    repeats = len(tables[main]) - len(key_index(tables[main], keys).unique())
+    if not repeats:
+        return 0, None
+    rule = "the latest collected_at wins" if main == "posts" else "the last one wins"
+    return repeats, (f"{repeats} rows repeat an earlier row's ({', '.join(keys)}): merged "
+                     f"into it, {rule}")
+
+
+def _nulled_notes(result: AdapterResult) -> list[str]:
+    if not result.nulled_counts:
+        return []
+    parts = ", ".join(f"{name} {count}" for name, count in result.nulled_counts.items())
+    return [f"unreadable cells left empty, the posts kept (per field: {parts}); "
+            "the raw values are in the quarantine file"]
 
 
 def _main(result: AdapterResult, table: str) -> bool:

@@ -129,7 +129,9 @@ def _result(source: Source, ctx: IngestContext, name: str, raw: pd.DataFrame, ro
     return AdapterResult(
         source=source, adapter=name, records_read=read, records_stored=len(posts),
         posts=posts, account_daily=account, creators=schema.conform(creators, "creators"),
-        rejected=rejects.frame(), notes=[f"collected_at from {how}", *notes],
+        rejected=rejects.frame(),
+        nulled=rejects.nulled_frame(), nulled_counts=rejects.nulled(),
+        notes=[f"collected_at from {how}", *notes],
     )
 
 

@@ -11,8 +11,6 @@ Nothing is silently lost.
 
 from __future__ import annotations
 
-import io
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -22,6 +20,7 @@ from typing import IO
 import pandas as pd
 
 from recommender import schema
+from recommender.ingest import archives
 from recommender.parsing import clip
 
 
@@ -48,8 +47,7 @@ class Source:
 
     def open(self) -> IO[bytes]:
         if self.zip_path is not None and self.member is not None:
-            archive = zipfile.ZipFile(self.zip_path)
-            return io.BytesIO(archive.read(self.member))
+            return archives.open_member(self.zip_path, self.member)
         assert self.path is not None
         return open(self.path, "rb")
 
@@ -58,15 +56,15 @@ class Source:
             return handle.read()
 
     def head(self, size: int = 65536) -> bytes:
+        if self.zip_path is not None and self.member is not None:
+            return archives.head_of(self.zip_path, self.member, size)
         with self.open() as handle:
             return handle.read(size)
 
     def modified_at(self) -> datetime:
         """Best guess of when the file was produced (ZIP entry time or file mtime), UTC."""
         if self.zip_path is not None and self.member is not None:
-            with zipfile.ZipFile(self.zip_path) as archive:
-                stamp = archive.getinfo(self.member).date_time
-            return datetime(*stamp, tzinfo=timezone.utc)
+            return archives.member_time(self.zip_path, self.member)
         assert self.path is not None
         return datetime.fromtimestamp(self.path.stat().st_mtime, tz=timezone.utc)
 
@@ -83,12 +81,16 @@ class IngestContext:
 
 
 class Rejects:
-    """Collects rejected records for one source: one line per rejected record."""
+    """Collects one source's quarantine lines: rejected records (one line each) and the
+    optional cells nulled in records that were kept (one line per cell, with the raw value)."""
+
+    NULLED = "kept, field nulled: "  # prefix of a nulled cell's reason in the quarantine file
 
     def __init__(self, source: Source) -> None:
         self.source = source
         self._rows: list[dict[str, object]] = []
         self._seen: set[int] = set()
+        self._nulled: dict[tuple[int, str], tuple[str, object]] = {}
 
     def add(self, row: int, field: str, reason: str, value: object = None) -> None:
         """Reject record ``row`` (1-based) because of ``field``; the first reason wins."""
@@ -100,11 +102,43 @@ class Rejects:
             {"file": self.source.name, "row": row, "field": field, "reason": reason, "value": shown}
         )
 
+    def null(self, row: int, field: str, reason: str, value: object = None) -> None:
+        """Record that ``field`` of kept record ``row`` was unreadable and stored empty."""
+        self._nulled.setdefault((row, field), (reason, value))
+
+    def unnull(self, rows: object, field: str) -> None:
+        """The field was recovered after all (an upload time taken from the video id)."""
+        for row in rows:  # type: ignore[attr-defined]
+            self._nulled.pop((int(row), field), None)
+
+    def null_reason(self, row: int, field: str) -> str | None:
+        found = self._nulled.get((row, field))
+        return None if found is None else found[0]
+
+    def null_value(self, row: int, field: str) -> object:
+        found = self._nulled.get((row, field))
+        return None if found is None else found[1]
+
     def __len__(self) -> int:
         return len(self._rows)
 
     def frame(self) -> pd.DataFrame:
         return schema.conform(pd.DataFrame(self._rows), "rejected")
+
+    def nulled(self) -> dict[str, int]:
+        """Cells nulled per field, over the records that were kept."""
+        counts: dict[str, int] = {}
+        for row, name in self._nulled:
+            if row not in self._seen:
+                counts[name] = counts.get(name, 0) + 1
+        return dict(sorted(counts.items()))
+
+    def nulled_frame(self) -> pd.DataFrame:
+        lines = [{"file": self.source.name, "row": row, "field": name,
+                  "reason": self.NULLED + reason, "value": None if value is None else clip(value)}
+                 for (row, name), (reason, value) in self._nulled.items()
+                 if row not in self._seen]
+        return schema.conform(pd.DataFrame(lines), "rejected")
 
 
 @dataclass
@@ -124,6 +158,9 @@ class AdapterResult:
     creators: pd.DataFrame = field(default_factory=lambda: schema.empty("creators"))
     account_daily: pd.DataFrame = field(default_factory=lambda: schema.empty("account_daily"))
     rejected: pd.DataFrame = field(default_factory=lambda: schema.empty("rejected"))
+    # Cells nulled in kept records: quarantine lines (schema "rejected") and counts per field.
+    nulled: pd.DataFrame = field(default_factory=lambda: schema.empty("rejected"))
+    nulled_counts: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # short, non-personal remarks for the summary
 
     def tables(self) -> dict[str, pd.DataFrame]:

@@ -56,6 +56,7 @@ def _read(source: Source, ctx: IngestContext) -> AdapterResult:
     return AdapterResult(
         source=source, adapter="creators", records_read=read, records_stored=len(creators),
         creators=creators, rejected=rejects.frame(),
+        nulled=rejects.nulled_frame(), nulled_counts=rejects.nulled(),
     )
 
 

@@ -16,7 +16,6 @@ This reader is the last resort: it accepts any table with an id and a time colum
 
 from __future__ import annotations
 
-import csv
 import re
 import zlib
 
@@ -25,17 +24,18 @@ import pyarrow.parquet as pq
 
 from recommender import schema
 from recommender.errors import InputError
-from recommender.ingest import records
+from recommender.ingest import columns as columns_guess
+from recommender.ingest import records, tables
 from recommender.ingest.base import Adapter, AdapterResult, IngestContext, Rejects, Source
 
 NAME = "generic"
 ALIASES: dict[str, tuple[str, ...]] = {
-    "post_id": ("post_id", "id", "video_id", "aweme_id", "item_id"),
+    "post_id": ("post_id", "id", "video_id", "aweme_id", "item_id", "pid", "vid"),
     "url": ("url", "video_url", "video_link", "link", "web_video_url", "share_url"),
     "posted_at": ("posted_at", "created_at_utc", "created_at", "create_time", "createTime",
                   "create_time_iso", "timestamp", "published_at", "post_time", "date"),
     "creator": ("creator", "author_id", "username", "author", "unique_id", "handle",
-                "author_name", "author_meta_name", "account"),
+                "author_name", "author_meta_name", "account", "uid", "user_id"),
     "caption": ("caption", "text", "desc", "description", "video_description", "title"),
     "hashtags": ("hashtags", "hashtag_names", "tags", "challenges"),
     "sound_id": ("sound_id", "music_id", "music_meta_music_id"),
@@ -83,21 +83,7 @@ def read_frame(source: Source) -> pd.DataFrame:
         except Exception as exc:  # pyarrow raises many types for damaged files
             raise InputError(f"{source.name}: not a readable Parquet file ({_first_line(exc)}); "
                              "re-export it") from exc
-    compression = "gzip" if source.filename.lower().endswith(".gz") else None
-    try:
-        with source.open() as handle:
-            return pd.read_csv(handle, dtype=str, engine="pyarrow", compression=compression)
-    except Exception:  # pyarrow's messages lack line numbers: the C parser says where
-        pass
-    try:
-        with source.open() as handle:
-            return pd.read_csv(handle, dtype=str, compression=compression,
-                               encoding="utf-8-sig")
-    except pd.errors.EmptyDataError as exc:
-        raise InputError(f"{source.name}: the file is empty; export it again") from exc
-    except (ValueError, UnicodeDecodeError, OSError, EOFError, zlib.error) as exc:
-        raise InputError(f"{source.name}: not a readable CSV ({_first_line(exc)}); "
-                         "save it as UTF-8 CSV with one header row") from exc
+    return tables.read_csv(source)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -118,13 +104,19 @@ def _head_columns(source: Source, head: bytes) -> list[str]:
             head = zlib.decompressobj(wbits=31).decompress(head)
         except zlib.error:
             return []
-    first = head.decode("utf-8-sig", errors="replace").split("\n", 1)[0].strip("\r")
-    return next(csv.reader([first]), [])
+    return tables.header_cells(head)
 
 
 def _sniff(source: Source, head: bytes) -> bool:
-    keys = {key(c) for c in _head_columns(source, head)}
-    return bool(keys & _ID_KEYS) and bool(keys & _TIME_KEYS)
+    names = _head_columns(source, head)
+    keys = {key(c) for c in names}
+    if keys & _ID_KEYS and keys & _TIME_KEYS:
+        return True
+    # A post table under other names: an id, a time, a creator and a count say so.
+    chosen = mapping([str(c) for c in names], {}, source.name)
+    counts = {"views", "likes", "comments", "shares", "saves"} & set(chosen)
+    return bool({"post_id", "url"} & set(chosen)) and "posted_at" in chosen and (
+        "creator" in chosen and bool(counts))
 
 
 # -- mapping columns -------------------------------------------------------------------------
@@ -137,8 +129,9 @@ def mapping(columns: list[str], column_map: dict[str, str], name: str) -> dict[s
     chosen: dict[str, str] = {}
     for field, alias_keys in _ALIAS_KEYS.items():
         found = next((by_key[k] for k in alias_keys if k in by_key), None)
-        if found is not None:
+        if found is not None and found not in chosen.values():
             chosen[field] = found
+    chosen.update(columns_guess.guess(by_key, chosen))
     for theirs, ours in column_map.items():
         if ours not in ALIASES:
             raise InputError(f"{name}: --column {theirs}={ours}: {ours!r} is not a field we "
@@ -183,16 +176,19 @@ def _read(source: Source, ctx: IngestContext) -> AdapterResult:
         notes.append("collected_at = the file's latest upload time (no collected_at column; "
                      "pass --collected-at to set it)")
     rejects = Rejects(source)
-    rows = pd.RangeIndex(1, len(frame) + 1).to_numpy()
+    rows = tables.row_numbers(frame)
+    bad = tables.reject_bad_rows(frame, rejects)
     posts, account, more = records.to_posts(
         raw, rows, rejects, source=NAME, collected_at=ctx.collected_at, creator=ctx.creator)
     creators = pd.DataFrame({"creator": posts["creator"].drop_duplicates(),
                              "timezone": ctx.timezone or "UTC", "source": NAME})
     creators["updated_at"] = posts["collected_at"].max()
     return AdapterResult(
-        source=source, adapter=NAME, records_read=len(frame), records_stored=len(posts),
+        source=source, adapter=NAME, records_read=len(frame) + bad, records_stored=len(posts),
         posts=posts, account_daily=account, creators=schema.conform(creators, "creators"),
-        rejected=rejects.frame(), notes=notes + more,
+        rejected=rejects.frame(),
+        nulled=rejects.nulled_frame(), nulled_counts=rejects.nulled(),
+        notes=notes + more,
     )
 
 

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 
 import numpy as np
 
 from recommender.errors import InputError
 from recommender.ingest.base import Rejects, Source
+
+# A \uD800-\uDFFF escape without its partner decodes to a lone surrogate that no file
+# format can store (Parquet and CSV writers raise UnicodeEncodeError): read it as U+FFFD.
+_LONE_SURROGATE = re.compile(
+    r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}")
 
 
 class BadLine(str):
@@ -25,8 +32,13 @@ def load_json(source: Source) -> list[object]:
         raw = source.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(f"{source.name}: not UTF-8 text; save it as UTF-8 JSON") from exc
+    if "\\u" in raw:
+        raw = _LONE_SURROGATE.sub(r"\\ufffd", raw)
     try:
         return [json.loads(raw)]
+    except RecursionError as exc:
+        raise InputError(f"{source.name}: JSON nested too deeply to be an export; "
+                         "re-export the file") from exc
     except ValueError as exc:
         first_error = f"{exc.msg} at line {exc.lineno} column {exc.colno}"  # type: ignore[attr-defined]
     lines = [line.strip().rstrip(",") for line in raw.splitlines()]
@@ -37,6 +49,8 @@ def load_json(source: Source) -> list[object]:
     for line in lines:
         try:
             docs.append(json.loads(line))
+        except RecursionError:
+            docs.append(BadLine("JSON nested too deeply; damaged line"))
         except ValueError as exc:
             docs.append(BadLine(f"not valid JSON ({exc.args[0].split(':')[0]}); damaged line"))
     if all(isinstance(d, BadLine) for d in docs):

@@ -167,9 +167,9 @@ class _Posts:
             return
         try:
             count = parse_count(None if likes is MISSING else likes)
-        except ValueError as exc:
-            self.rejects.add(number, "Likes", str(exc), likes)
-            return
+        except ValueError as exc:  # the post is still identified by its time: keep it
+            self.rejects.null(number, "Likes", str(exc), likes)
+            count = None
         who = _text(visibility)
         if who and RESTRICTED.search(who):
             self.restricted[who] += 1
@@ -235,6 +235,7 @@ def _result(source: Source, ctx: IngestContext, adapter: str, posts: _Posts, rea
         skipped=skipped, posts=schema.conform(frame, "posts"),
         account_daily=schema.conform(account, "account_daily"),
         creators=schema.conform(creators, "creators"), rejected=posts.rejects.frame(),
+        nulled=posts.rejects.nulled_frame(), nulled_counts=posts.rejects.nulled(),
         notes=[*posts.notes(), *(notes or []), f"counts read at {collected:%Y-%m-%d %H:%M} "
                f"UTC ({how})"],
     )

@@ -18,7 +18,6 @@ dated at ``collected_at``. ``--creator`` only fills records that carry no author
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -26,7 +25,7 @@ from datetime import datetime, timezone
 import pandas as pd
 
 from recommender import schema
-from recommender.ingest import generic, jsonfile, records
+from recommender.ingest import cells, generic, jsonfile, records, tables
 from recommender.ingest.base import Adapter, AdapterResult, IngestContext, Rejects, Source
 
 CLOCKWORKS: records.Spec = {
@@ -85,8 +84,7 @@ def _json_head(head: bytes) -> str | None:
 def _csv_columns(source: Source, head: bytes) -> set[str]:
     if source.suffix != ".csv":
         return set()
-    first = head.decode("utf-8-sig", errors="replace").split("\n", 1)[0].strip("\r")
-    return {records.flat_key(c) for c in next(csv.reader([first]), [])}
+    return {records.flat_key(c) for c in tables.header_cells(head)}
 
 
 def _clockworks_columns(columns: set[str]) -> bool:
@@ -126,12 +124,19 @@ def collected_time(source: Source, ctx: IngestContext) -> tuple[datetime, str]:
     """When the counts were read, and how we know (for the notes)."""
     if ctx.collected_at is not None:
         return ctx.collected_at.astimezone(timezone.utc), "--collected-at"
+    latest = cells.latest_time()
     if match := _APIFY_STAMP.search(source.filename):
         day, hh, mm, ss, ms = match.groups()[:5]
-        stamp = datetime.fromisoformat(f"{day}T{hh}:{mm}:{ss}.{ms}+00:00")
-        return stamp, "the file name"
+        try:  # a damaged or hand-edited name ("2025-07-00") falls through to the file time
+            stamp = datetime.fromisoformat(f"{day}T{hh}:{mm}:{ss}.{ms}+00:00")
+        except ValueError:
+            stamp = None
+        if stamp is not None and stamp <= latest:
+            return stamp, "the file name"
     if match := _MS_STAMP.search(source.filename):
-        return datetime.fromtimestamp(int(match.group(1)) / 1000, tz=timezone.utc), "the file name"
+        stamp = datetime.fromtimestamp(min(int(match.group(1)) / 1000, 4.2e9), tz=timezone.utc)
+        if stamp <= latest:
+            return stamp, "the file name"
     return source.modified_at(), "the file's modified time (pass --collected-at to set it)"
 
 
@@ -146,7 +151,9 @@ def _finish(source: Source, ctx: IngestContext, name: str, raw: pd.DataFrame, ro
     return AdapterResult(
         source=source, adapter=name, records_read=read, records_stored=len(posts),
         posts=posts, account_daily=account, creators=schema.conform(creators, "creators"),
-        rejected=rejects.frame(), notes=[f"collected_at from {how}", *notes],
+        rejected=rejects.frame(),
+        nulled=rejects.nulled_frame(), nulled_counts=rejects.nulled(),
+        notes=[f"collected_at from {how}", *notes],
     )
 
 
@@ -156,9 +163,10 @@ def _reader(name: str, spec: records.Spec, expand: Callable[[object], list[objec
         rejects = Rejects(source)
         if source.suffix == ".csv" or source.filename.lower().endswith(".csv.gz"):
             frame = generic.read_frame(source)
-            rows = pd.RangeIndex(1, len(frame) + 1).to_numpy()
+            rows = tables.row_numbers(frame)
+            bad = tables.reject_bad_rows(frame, rejects)
             return _finish(source, ctx, name, records.from_flat(frame, spec), rows,
-                           len(frame), rejects)
+                           len(frame) + bad, rejects)
         docs = jsonfile.load_json(source)
         items, rows, read_count = jsonfile.number_records(docs, expand, rejects)
         return _finish(source, ctx, name, records.from_items(items, spec), rows, read_count,

@@ -20,7 +20,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
@@ -30,6 +29,7 @@ import pandas as pd
 from recommender import schema
 from recommender.errors import InputError
 from recommender.ingest import studio_content as content
+from recommender.ingest import tables
 from recommender.ingest.base import Adapter, AdapterResult, IngestContext, Rejects, Source
 from recommender.ingest.studio_dates import DayMonth, assign_years, parse_label
 from recommender.parsing import parse_count
@@ -67,9 +67,7 @@ def _sniff(source: Source, head: bytes) -> bool:
         return head.startswith(b"PK") and bool(_XLSX_NAMES.fullmatch(source.filename))
     if source.suffix != ".csv":
         return False
-    first = head.decode("utf-8-sig", errors="replace").split("\n", 1)[0]
-    cells = next(csv.reader([first.strip("\r")]), [])
-    return normalise_header(cells) in HEADERS
+    return normalise_header(tables.header_cells(head)) in HEADERS
 
 
 @dataclass
@@ -126,7 +124,7 @@ def _xlsx_rows(source: Source) -> list[list[str]]:
         sheet = book.worksheets[0]
         rows = [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
         book.close()
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, IndexError) as exc:
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for a damaged file
         raise InputError(f"{source.name}: not a readable XLSX workbook; re-download it") from exc
     return [r for r in rows if any(c.strip() for c in r)]
 
@@ -158,7 +156,9 @@ def _read(source: Source, ctx: IngestContext) -> AdapterResult:
         tables = _read_daily(kind, rows, source, ctx, run)
     return AdapterResult(
         source=source, adapter=NAME, records_read=run.read, records_stored=run.stored,
-        skipped=run.skipped, rejected=run.rejects.frame(), notes=run.notes,
+        skipped=run.skipped, rejected=run.rejects.frame(),
+        nulled=run.rejects.nulled_frame(), nulled_counts=run.rejects.nulled(),
+        notes=run.notes,
         **{name: schema.conform(frame, name) for name, frame in tables.items()},
     )
 

@@ -264,7 +264,7 @@ def _post(number: int, record: Record, ctx: IngestContext, run: _Run,
     for (column, name), cell in zip(COUNTS, cells):
         try:
             row[column] = parse_count(cell)
-        except ValueError as exc:
-            run.rejects.add(number, name, str(exc), cell)
-            return None
+        except ValueError as exc:  # a bad count empties that cell, the post is kept
+            run.rejects.null(number, name, str(exc), cell)
+            row[column] = None
     return _Post(number, row, labels[0], labels[1])

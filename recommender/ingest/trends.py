@@ -25,7 +25,7 @@ import pandas as pd
 
 from recommender import schema
 from recommender.errors import InputError
-from recommender.ingest import generic, jsonfile, records
+from recommender.ingest import cells, generic, jsonfile, records, tables
 from recommender.ingest.base import Adapter, AdapterResult, IngestContext, Rejects, Source
 
 KINDS = {"hashtag": "hashtag", "hashtags": "hashtag", "sound": "sound", "sounds": "sound",
@@ -53,8 +53,9 @@ def finish_trends(raw: pd.DataFrame, rows: np.ndarray, rejects: Rejects, source:
     check.reject(out["name"].isna().to_numpy(), "name", "no hashtag or sound name", name)
     out["entity_id"] = records.text(raw.get("entity_id"), "entity_id", check)
     out["rank"] = records.counts(raw.get("rank"), "rank", check)
-    check.reject((out["rank"] == 0).fillna(False).to_numpy(), "rank", "rank starts at 1",
-                 out["rank"])
+    zero = check.null((out["rank"] == 0).fillna(False).to_numpy(), "rank", "rank starts at 1",
+                      out["rank"])
+    out["rank"] = out["rank"].mask(pd.Series(zero, index=out.index))
     out["score"] = _scores(raw.get("score"), check)
     out["region"] = records.text(raw.get("region"), "region", check).str.upper()
     out["source"] = source
@@ -67,16 +68,17 @@ def _scores(values: pd.Series | None, check: records.Checked) -> pd.Series:
     wrong = records._kinds(values, bool, dict, list)
     number = pd.to_numeric(values.where(~wrong), errors="coerce").astype("float64")
     bad = wrong | (number.isna().to_numpy() & ~records.missing(values))
-    check.reject(bad | ~np.isfinite(number.fillna(0)).to_numpy(), "score",
-                 "score is not a number", values)
-    return number.astype("Float64")
+    bad = check.null(bad | ~np.isfinite(number.fillna(0)).to_numpy(), "score",
+                     "score is not a finite number", values)
+    return number.mask(pd.Series(bad, index=number.index)).astype("Float64")
 
 
 def _result(source: Source, name: str, trends: pd.DataFrame, read: int, skipped: int,
             rejects: Rejects, notes: list[str]) -> AdapterResult:
     return AdapterResult(source=source, adapter=name, records_read=read,
                          records_stored=len(trends), skipped=skipped, trends=trends,
-                         rejected=rejects.frame(), notes=notes)
+                         rejected=rejects.frame(), nulled=rejects.nulled_frame(),
+                         nulled_counts=rejects.nulled(), notes=notes)
 
 
 # -- Creative Center JSON --------------------------------------------------------------------
@@ -138,7 +140,9 @@ def _snapshot(source: Source, ctx: IngestContext, times: pd.Series) -> tuple[dat
     if ctx.collected_at is not None:
         return ctx.collected_at.astimezone(timezone.utc), "--collected-at"
     seconds = pd.to_numeric(times, errors="coerce")
-    seconds = seconds[(seconds >= records._EPOCH_MIN) & (seconds <= records._EPOCH_MAX)]
+    # One point in the future (a damaged or hostile entry) must not date the whole list.
+    latest_ok = (cells.latest_time() - pd.Timestamp(0, tz="UTC")).total_seconds()
+    seconds = seconds[(seconds >= records._EPOCH_MIN) & (seconds <= latest_ok)]
     if len(seconds):
         latest = datetime.fromtimestamp(float(seconds.max()), tz=timezone.utc)
         return latest, "the latest trend point"
@@ -171,9 +175,10 @@ def _table(source: Source, needed: set[str]) -> pd.DataFrame:
 def _read_csv(source: Source, ctx: IngestContext) -> AdapterResult:
     frame = _table(source, CSV_HEADER)
     rejects = Rejects(source)
-    rows = np.arange(1, len(frame) + 1)
+    rows = tables.row_numbers(frame)
+    bad = tables.reject_bad_rows(frame, rejects)
     trends, notes = finish_trends(frame, rows, rejects, "trend-csv")
-    return _result(source, "trend-csv", trends, len(frame), 0, rejects, notes)
+    return _result(source, "trend-csv", trends, len(frame) + bad, 0, rejects, notes)
 
 
 def _sniff_archive(source: Source, head: bytes) -> bool:
@@ -189,13 +194,14 @@ def _read_archive(source: Source, ctx: IngestContext) -> AdapterResult:
                         "name": kept["name"], "entity_id": kept["entity_id"],
                         "rank": kept["rank"], "score": kept.get("metric_value")})
     rejects = Rejects(source)
-    rows = np.flatnonzero(~users) + 1
+    rows = tables.row_numbers(frame)[~users]
+    bad = tables.reject_bad_rows(frame, rejects)
     trends, notes = finish_trends(raw, rows, rejects, "trend-archive")
     skipped = int(users.sum())
     if skipped:
         notes.append(f"{skipped} creator-chart (user) rows skipped: the model uses hashtag "
                      "and sound trends only")
-    return _result(source, "trend-archive", trends, len(frame), skipped, rejects, notes)
+    return _result(source, "trend-archive", trends, len(frame) + bad, skipped, rejects, notes)
 
 
 ADAPTERS = [
