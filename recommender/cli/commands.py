@@ -10,4 +10,5 @@ from recommender.cli import train
 from recommender.cli import evaluate
 from recommender.cli import suggest
 from recommender.cli import score
+from recommender.cli import plan
 from recommender.cli import report

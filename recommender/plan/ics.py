@@ -14,7 +14,8 @@ import pandas as pd
 EVENT_MINUTES = 15
 
 
-def write_ics(rows: pd.DataFrame, path: str | Path, zones: dict[str, str]) -> None:
+def write_ics(rows: pd.DataFrame, path: str | Path) -> None:
+    """``rows``: the schedule (``planned_at`` with offset, ``timezone``, the draft's columns)."""
     from icalendar import Calendar, Event
 
     cal = Calendar()
@@ -23,7 +24,7 @@ def write_ics(rows: pd.DataFrame, path: str | Path, zones: dict[str, str]) -> No
     cal.add("calscale", "GREGORIAN")
     stamp = pd.Timestamp.now(tz="UTC").floor("s").to_pydatetime()
     for _, row in rows.iterrows():
-        zone = ZoneInfo(zones.get(str(row["creator"]), "UTC"))
+        zone = ZoneInfo(str(row["timezone"]))
         start = pd.Timestamp(row["planned_at"]).tz_convert(zone).to_pydatetime()
         event = Event()
         key = f"{row['creator']}|{row.get('pool_row', '')}|{row['planned_at']}"

@@ -45,6 +45,7 @@ class PlanResult:
     constraints: dict[str, Any]
     model: str
     target: str
+    greedy: pd.DataFrame = field(default_factory=pd.DataFrame)  # the baseline's schedule
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -90,7 +91,8 @@ def plan_drafts(pool: str | Path, data: StoreData, model: Any, constraints: Cons
                           constraints)
         cp = solve_cpsat(problem, per_creator)
         greedy = solve_greedy(problem)
-        s.chosen = cp.chosen
+        # No solution within the limit (status UNKNOWN): the search starts from greedy.
+        s.chosen = cp.chosen if cp.status in ("OPTIMAL", "FEASIBLE") else greedy.chosen
         runs[s.creator] = {"cpsat": cp, "greedy": greedy,
                            "agency": _agency_choice(s, constraints)}
     deadline = started + budget
@@ -118,7 +120,8 @@ def plan_drafts(pool: str | Path, data: StoreData, model: Any, constraints: Cons
     target = str(getattr(model, "target", "weighted"))
     plan = PlanResult(pool=str(pool), rows=result.rows, unplaced=result.unplaced,
                       creators=result.creators, solver=solver,
-                      constraints=constraints.describe(), model=_name(model), target=target)
+                      constraints=constraints.describe(), model=_name(model), target=target,
+                      greedy=result.greedy)
     plan.notes = output.notes(plan)
     return plan
 
@@ -133,13 +136,23 @@ def _creator_pools(queries: pd.DataFrame, ok: np.ndarray, pinned: np.ndarray,
     zone = queries["zone"].astype(str).to_numpy()
     for name in pd.unique(creator[ok]):
         mine = ok & (creator == name)
-        grid = slot_grid(constraints, zone[mine][0])
+        grid = slot_grid(constraints, _known_zone(zone[mine][0]))
         out.append(CreatorPool(
             creator=name, zone=grid.zone, grid=grid, drafts=np.flatnonzero(mine & ~pinned),
             pinned=np.flatnonzero(mine & pinned),
             prior_ns=prior.get(name, np.zeros(0, dtype=np.int64)),
             capacity=capacity(grid, constraints)))
     return out
+
+
+def _known_zone(name: str) -> str:
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return "UTC"  # as features.timing does for a zone the ingest could not vouch for
+    return name
 
 
 def _logs(model: Any, queries: pd.DataFrame, data: StoreData) -> np.ndarray:

@@ -22,7 +22,7 @@ from recommender.recommend.scoring import Scored
 if TYPE_CHECKING:
     from recommender.plan.job import PlanResult
 
-COLUMNS = ["planned_at", "predicted", "low", "high", "lift_pct", "rank", "reasons",
+COLUMNS = ["planned_at", "timezone", "predicted", "low", "high", "lift_pct", "rank", "reasons",
            "slot_rank", "why_here", "pinned", "creator_known", "pool_row"]
 SUMMARY_COLUMNS = ["creator", "drafts", "placed", "expected", "low", "high", "greedy",
                    "greedy_low", "greedy_high", "agency", "agency_low", "agency_high",
@@ -35,6 +35,7 @@ class Assembled:
     rows: pd.DataFrame
     unplaced: pd.DataFrame
     creators: pd.DataFrame
+    greedy: pd.DataFrame  # the greedy baseline's schedule: pool columns + planned_at (UTC)
 
 
 def assemble(*, frame: pd.DataFrame, queries: pd.DataFrame, ok: np.ndarray,
@@ -63,7 +64,15 @@ def assemble(*, frame: pd.DataFrame, queries: pd.DataFrame, ok: np.ndarray,
                                               int((queries["creator"] == s.creator)[ok].sum()))
                              for s, f, g, a in zip(order, final, greedy, agency)],
                             columns=SUMMARY_COLUMNS)
-    return Assembled(rows=rows, unplaced=unplaced, creators=creators)
+    greedy_rows = []
+    for s in order:
+        chosen = runs[s.creator]["greedy"].chosen
+        pool_rows = np.r_[s.pair_draft[chosen], s.fixed_pool_row]
+        greedy_rows.append(frame.loc[pool_rows].assign(
+            planned_at=pd.to_datetime(np.r_[s.pair_t[chosen], s.fixed_t], utc=True),
+            pool_row=pool_rows + 1))
+    return Assembled(rows=rows, unplaced=unplaced, creators=creators,
+                     greedy=pd.concat(greedy_rows, ignore_index=True))
 
 
 def _rows(frame: pd.DataFrame, queries: pd.DataFrame, placed: list[pd.DataFrame],
@@ -80,6 +89,7 @@ def _rows(frame: pd.DataFrame, queries: pd.DataFrame, placed: list[pd.DataFrame]
     iso_codes, iso_texts = _local_iso(when, every["zone"])
     out = frame.loc[every["pool_row"].to_numpy()].reset_index(drop=True)
     out["planned_at"] = np.asarray(iso_texts, dtype=object)[iso_codes]
+    out["timezone"] = every["zone"].to_numpy()
     for column in ("predicted", "low", "high"):
         out[column] = np.round(np.expm1(every[column].to_numpy()), 1)
     out["lift_pct"] = np.round(lift_to_percent(every["lift"].to_numpy()), 1)

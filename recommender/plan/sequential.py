@@ -22,6 +22,7 @@ import pandas as pd
 from recommender.plan.constraints import NS_PER_HOUR, Constraints
 
 NS_PER_DAY = 24 * NS_PER_HOUR
+SHIFTS_NS = np.array([-12, -8, -6, -4, -3, -2, 2, 3, 4, 6, 8, 12]) * NS_PER_HOUR
 
 
 def cadence_columns(config: Any) -> tuple[str, str, str]:
@@ -147,7 +148,7 @@ class SearchReport:
 
 
 def local_search(states: list[CreatorState], evaluator: Evaluator, deadline: float,
-                 seed: int = 0, max_rounds: int = 60, moves_per_round: int = 40
+                 seed: int = 0, max_rounds: int = 80, moves_per_round: int = 60
                  ) -> SearchReport:
     """Best-improvement local search on the sequential total, every creator at once: each
     round tries up to ``moves_per_round`` feasible moves per creator (move a draft to another
@@ -203,7 +204,12 @@ def _moves(s: CreatorState, rng: np.random.Generator, limit: int) -> list[np.nda
     by_value = np.argsort(-s.pair_value, kind="stable")
     for k, p in enumerate(chosen):
         same = by_value[s.pair_draft[by_value] == s.pair_draft[p]]
-        for q in same[same != p][:6]:  # this draft elsewhere
+        same = same[same != p]
+        # This draft elsewhere: its best other slots, a few hours either way (spacing from
+        # its neighbours), and a few slots anywhere.
+        shifted = same[np.isin(s.pair_t[same], s.pair_t[p] + SHIFTS_NS)]
+        anywhere = rng.choice(same, min(4, len(same)), replace=False) if len(same) else same
+        for q in np.unique(np.r_[same[:4], shifted, anywhere]):
             out.append(np.r_[chosen[:k], q, chosen[k + 1:]])
         at_slot = by_value[(s.pair_t[by_value] == s.pair_t[p])
                            & ~np.isin(s.pair_draft[by_value], list(placed_drafts))]

@@ -14,10 +14,13 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from recommender.plan.constraints import NS_PER_HOUR, Constraints, Grid, periods
 
 SCALE = 1_000_000
+SLOTS_PER_DAY = 4
+EXTRA_DRAFTS = 10
 
 
 @dataclass
@@ -46,6 +49,19 @@ class Problem:
             ok &= np.minimum(after, before) >= gap
         return ok
 
+    def max_posts(self) -> int:
+        """An upper bound on the unpinned posts the rules still allow."""
+        left_day, left_week = self.capacity()
+        bound = int(self.open_slots().sum())
+        if left_day:
+            bound = min(bound, sum(max(v, 0) for v in left_day.values()))
+        if left_week:
+            bound = min(bound, sum(max(v, 0) for v in left_week.values()))
+        gap = self.constraints.min_gap_h
+        if gap > 0 and len(self.grid.t):
+            bound = min(bound, int((self.grid.t[-1] - self.grid.t[0]) / NS_PER_HOUR // gap) + 1)
+        return bound
+
     def capacity(self) -> tuple[dict[int, int], dict[int, int]]:
         """Posts still allowed per local day and week after the pinned rows."""
         c = self.constraints
@@ -71,12 +87,21 @@ class Solution:
         return 0.0 if self.bound <= 0 else max(0.0, (self.bound - self.objective) / self.bound)
 
 
-def solve_cpsat(problem: Problem, time_limit_s: float, workers: int = 1) -> Solution:
+def solve_cpsat(problem: Problem, time_limit_s: float, workers: int = 1,
+                slots_per_day: int = SLOTS_PER_DAY, extra_drafts: int = EXTRA_DRAFTS
+                ) -> Solution:
+    """CP-SAT on the creator's strongest drafts (as many as the rules let them post, plus
+    ``extra_drafts``) at each local day's ``slots_per_day`` best slots, plus the greedy
+    solution's pairs, started from that solution (so never below it). The reduction keeps
+    the model small: with every draft at its 48 best slots CP-SAT often found no solution
+    in 0.3 s. The local search afterwards reaches every candidate pair."""
     from ortools.sat.python import cp_model
 
     started = time.perf_counter()
     usable = problem.open_slots()[problem.slot] & (problem.value > 0)
-    pairs = np.flatnonzero(usable)
+    greedy = solve_greedy(problem).chosen  # a good start: the model never ends below it
+    pairs = _reduced(problem, np.flatnonzero(usable), problem.max_posts() + extra_drafts,
+                     slots_per_day, greedy)
     if not len(pairs):
         return Solution(np.zeros(0, dtype=np.int64), "EMPTY", 0.0, 0.0, 0.0)
     top = float(problem.value[pairs].max())
@@ -106,9 +131,12 @@ def solve_cpsat(problem: Problem, time_limit_s: float, workers: int = 1) -> Solu
             members = [y[int(s)] for s in used if index[s] == period]
             if len(members) > max(cap, 0):
                 model.Add(sum(members) <= max(cap, 0))
-    hint = set(solve_greedy(problem).chosen.tolist())  # a good start: never below greedy
+    hint = set(greedy.tolist())
     for i, p in enumerate(pairs):
         model.AddHint(x[i], int(p) in hint)
+    hinted_slots = set(problem.slot[greedy].tolist())
+    for s, var in y.items():  # a complete hint: CP-SAT then starts from this solution
+        model.AddHint(var, s in hinted_slots)
     model.Maximize(sum(int(c) * v for c, v in zip(coef, x)))
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(time_limit_s, 0.05)
@@ -156,6 +184,27 @@ def solve_greedy(problem: Problem) -> Solution:
     chosen_arr = np.asarray(chosen, dtype=np.int64)
     total = float(problem.value[chosen_arr].sum()) if len(chosen_arr) else 0.0
     return Solution(chosen_arr, "GREEDY", total, total, time.perf_counter() - started)
+
+
+def _reduced(problem: Problem, pairs: np.ndarray, drafts: int, per_day: int,
+             always: np.ndarray) -> np.ndarray:
+    """``pairs`` limited to the ``drafts`` drafts of highest best value at each local day's
+    ``per_day`` best slots (by the slot's mean value over those drafts: spread over every
+    day, so the spacing and caps can be met), plus the ``always`` pairs (greedy's, so the
+    hint is a solution of the reduced model)."""
+    if not len(pairs):
+        return pairs
+    value, draft, slot = problem.value[pairs], problem.draft[pairs], problem.slot[pairs]
+    best = pd.Series(value).groupby(draft).max()
+    keep = best.sort_values(ascending=False, kind="stable").index[:drafts].to_numpy()
+    mine = np.isin(draft, keep)
+    mean = pd.Series(value[mine]).groupby(slot[mine]).mean()
+    day = problem.grid.day[mean.index.to_numpy()]
+    ranked = pd.DataFrame({"slot": mean.index, "day": day, "v": mean.to_numpy()}).sort_values(
+        ["day", "v"], ascending=[True, False], kind="stable")
+    slots = ranked.groupby("day").head(per_day)["slot"].to_numpy()
+    picked = mine & np.isin(slot, slots)
+    return np.union1d(pairs[picked], always)
 
 
 def _groups(codes: np.ndarray) -> list[np.ndarray]:
