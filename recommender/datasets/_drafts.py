@@ -91,9 +91,14 @@ def true_engagement(data: SyntheticData, schedule: pd.DataFrame) -> pd.Series:
         when = when_all.loc[rows.index].sort_values()
         stored = pd.DatetimeIndex(data.posts.loc[data.posts["creator"] == creator, "posted_at"])
         t = pd.DatetimeIndex(when).as_unit("ns").asi8
-        every = np.sort(np.r_[stored.as_unit("ns").asi8, t])
-        before = np.searchsorted(every, t, side="left")
-        gap_h = np.where(before > 0, (t - every[np.maximum(before - 1, 0)]) / 3.6e12, np.nan)
+        # As the generator does: the gap to the post just before in time order (stored
+        # posts first among equal times; posts at the same instant are 0 h apart).
+        every = np.r_[stored.as_unit("ns").asi8, t]
+        order = np.argsort(every, kind="stable")
+        gaps = np.diff(every[order], prepend=np.nan) / 3.6e12
+        gap_h = np.empty(len(every))
+        gap_h[order] = gaps
+        gap_h = gap_h[len(stored):]
         local = pd.DatetimeIndex(when).tz_convert(str(profile["timezone"]))
         lift = fx.timing_effect(local.hour.to_numpy(), local.dayofweek.to_numpy(),
                                 profile["best_local_hour"], profile["best_weekday"],

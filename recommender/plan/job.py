@@ -45,7 +45,7 @@ class PlanResult:
     constraints: dict[str, Any]
     model: str
     target: str
-    greedy: pd.DataFrame = field(default_factory=pd.DataFrame)  # the baseline's schedule
+    baselines: dict[str, pd.DataFrame] = field(default_factory=dict)  # their schedules
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -121,7 +121,7 @@ def plan_drafts(pool: str | Path, data: StoreData, model: Any, constraints: Cons
     plan = PlanResult(pool=str(pool), rows=result.rows, unplaced=result.unplaced,
                       creators=result.creators, solver=solver,
                       constraints=constraints.describe(), model=_name(model), target=target,
-                      greedy=result.greedy)
+                      baselines=result.baselines)
     plan.notes = output.notes(plan)
     return plan
 

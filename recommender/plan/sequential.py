@@ -32,12 +32,20 @@ def cadence_columns(config: Any) -> tuple[str, str, str]:
 def cadence_features(t_ns: np.ndarray, prior_ns: np.ndarray, window_days: int
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per schedule time: posts strictly before it, hours since the latest of them (NaN for
-    none) and posts in [t - window, t); over the stored posts and the schedule together."""
+    none) and posts in [t - window, t); over the stored posts and the schedule together.
+    Schedule posts at the very same time (only a baseline that ignores the other drafts
+    makes them) follow each other in schedule order, 0 h apart."""
     t = np.asarray(t_ns, dtype=np.int64)
     every = np.sort(np.concatenate([np.asarray(prior_ns, dtype=np.int64), t]))
-    n_before = np.searchsorted(every, t, side="left")
-    prev = every[np.maximum(n_before - 1, 0)]
-    hours = np.where(n_before > 0, (t - prev) / NS_PER_HOUR, np.nan)
+    order = np.argsort(t, kind="stable")
+    ties = np.zeros(len(t), dtype=np.int64)
+    if len(t):
+        sorted_t = t[order]
+        first = np.searchsorted(sorted_t, sorted_t, side="left")
+        ties[order] = np.arange(len(t)) - first
+    n_before = np.searchsorted(every, t, side="left") + ties
+    prev = every[np.maximum(np.searchsorted(every, t, side="left") - 1, 0)]
+    hours = np.where(ties > 0, 0.0, np.where(n_before > 0, (t - prev) / NS_PER_HOUR, np.nan))
     recent = n_before - np.searchsorted(every, t - window_days * NS_PER_DAY, side="left")
     return n_before.astype("float64"), hours, recent.astype("float64")
 

@@ -212,3 +212,14 @@ def _groups(codes: np.ndarray) -> list[np.ndarray]:
     order = np.argsort(codes, kind="stable")
     bounds = np.flatnonzero(np.diff(codes[order])) + 1
     return np.split(order, bounds)
+
+
+def naive_choice(draft: np.ndarray, value: np.ndarray, n: int) -> np.ndarray:
+    """Row-by-row placement, what scoring drafts alone gives: the ``n`` drafts with the
+    highest best value, each at its own best slot, blind to the others (so several may
+    share a slot, and the rules are not applied). Positions into the pairs."""
+    if not len(draft) or n <= 0:
+        return np.zeros(0, dtype=np.int64)
+    order = np.lexsort((-value, draft))
+    first = order[np.r_[True, np.diff(draft[order]) != 0]]  # each draft's best pair
+    return first[np.argsort(-value[first], kind="stable")[:n]]
