@@ -100,7 +100,7 @@ def true_engagement(data: SyntheticData, schedule: pd.DataFrame) -> pd.Series:
         gap_h[order] = gaps
         gap_h = gap_h[len(stored):]
         local = pd.DatetimeIndex(when).tz_convert(str(profile["timezone"]))
-        lift = fx.timing_effect(local.hour.to_numpy(), local.dayofweek.to_numpy(),
+        lift = fx.timing_effect(local.hour.to_numpy(), local.day_of_week.to_numpy(),
                                 profile["best_local_hour"], profile["best_weekday"],
                                 profile["timing_strength"]) + fx.cadence_effect(gap_h)
         ordered = rows.loc[when.index]

@@ -117,7 +117,7 @@ def slot_grid(constraints: Constraints, zone: str) -> Grid:
     local = pd.DatetimeIndex(local[~local.isna()]).unique()
     day = _local_day(local, constraints)
     keep = ((local.hour >= constraints.not_before) & (local.hour <= constraints.not_after)
-            & ~np.isin(local.dayofweek, constraints.exclude_weekdays)
+            & ~np.isin(local.day_of_week, constraints.exclude_weekdays)
             & (local.asi8 >= lo) & (local.asi8 < hi))
     local = local[keep]
     day = day[keep]

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from recommender.errors import InputError, UsageError
+from recommender.features.context import to_ns
 from recommender.plan import output
 from recommender.plan.constraints import Constraints, periods, slot_grid
 from recommender.plan.pairs import CreatorPool, capacity, screen
@@ -129,7 +130,7 @@ def plan_drafts(pool: str | Path, data: StoreData, model: Any, constraints: Cons
 def _creator_pools(queries: pd.DataFrame, ok: np.ndarray, pinned: np.ndarray,
                    data: StoreData, constraints: Constraints) -> list[CreatorPool]:
     posts = data.posts[["creator", "posted_at"]].dropna()
-    prior = {str(c): np.sort(g["posted_at"].astype("int64").to_numpy())
+    prior = {str(c): np.sort(to_ns(g["posted_at"]))
              for c, g in posts.groupby(posts["creator"].astype(str), sort=False)}
     out = []
     creator = queries["creator"].astype(str).to_numpy()
@@ -182,7 +183,7 @@ def _score_pairs(model: Any, data: StoreData, queries: pd.DataFrame, pools: list
     for p in pools:
         rows, slots = pairs.get(p.creator, (np.zeros(0, np.int64), np.zeros(0, np.int64)))
         own = p.drafts[agency[p.drafts]]
-        own_t = queries.loc[own, "posted_at"].astype("int64").to_numpy()
+        own_t = to_ns(queries.loc[own, "posted_at"])
         on_grid = np.isin(own_t, p.grid.t)  # the agency's slots that keep the slot rules
         rows = np.concatenate([rows, own[on_grid]])
         slots = np.concatenate([slots, np.searchsorted(p.grid.t, own_t[on_grid])])
@@ -206,7 +207,7 @@ def _score_pairs(model: Any, data: StoreData, queries: pd.DataFrame, pools: list
     at = 0
     for p, rows, slots, own, own_t, own_pairs in meta:
         n, k, m = len(rows), len(p.pinned), len(own)
-        fixed_t = queries.loc[p.pinned, "posted_at"].astype("int64").to_numpy()
+        fixed_t = to_ns(queries.loc[p.pinned, "posted_at"])
         day, week = periods(fixed_t, constraints, p.zone)
         states[p.creator] = _State(
             creator=p.creator, pair_row=np.arange(at, at + n), pair_draft=rows,

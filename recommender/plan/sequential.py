@@ -166,9 +166,9 @@ def local_search(states: list[CreatorState], evaluator: Evaluator, deadline: flo
     report = SearchReport()
     started = time.perf_counter()
     rng = np.random.default_rng(seed)
-    active = [s for s in states if len(s.pair_row)]
-    for s, total in zip(active, evaluator.totals(active, [s.chosen for s in active])):
+    for s, total in zip(states, evaluator.totals(states, [s.chosen for s in states])):
         s.total = total
+    active = [s for s in states if len(s.pair_row)]
     while active and report.rounds < max_rounds:
         if time.perf_counter() > deadline:
             report.stopped = "time limit"
