@@ -1,6 +1,7 @@
-"""``recommender plan``: rules never broken, never below greedy or the agency's own slots,
-pinned rows stay put, the sequence features match ``featurize``, the ICS round-trips, and
-on a generated world the schedule's TRUE engagement is measured against the baselines."""
+"""``recommender plan`` end to end: rules kept, never below greedy or the agency's own
+slots, pinned rows stay put, the sequence features match ``featurize``, the ICS round-trips,
+and on a generated world the schedule's TRUE engagement is measured against the baselines.
+(The solver's rules under random pools and constraints: test_plan_solver.py.)"""
 
 from __future__ import annotations
 
@@ -12,8 +13,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from recommender import schema
@@ -26,30 +25,23 @@ from recommender.features.context import to_ns
 from recommender.model.estimator import EngagementModel
 from recommender.model.registry import promote, write_version
 from recommender.plan import Constraints, plan_drafts
-from recommender.plan.constraints import (
-    NS_PER_HOUR,
-    parse_gap,
-    parse_weekdays,
-    slot_grid,
-    violations,
-)
-from recommender.plan.sequential import CreatorState, cadence_features, local_search
-from recommender.plan.solve import Problem, solve_cpsat, solve_greedy
+from recommender.plan.constraints import parse_gap, parse_weekdays, violations
+from recommender.plan.sequential import cadence_features
 
 runner = CliRunner()
 
 
 @lru_cache(maxsize=1)
 def world():  # type: ignore[no-untyped-def]
-    """A small world (6 creators, 150 days) and a small model (40 trees), in a store and
+    """A small world (5 creators, 120 days) and a small model (30 trees), in a store and
     a models directory for the CLI."""
     from recommender.store import Store
 
-    synthetic = make_posts(n_creators=6, days=150, seed=21)
+    synthetic = make_posts(n_creators=5, days=120, seed=21)
     root = Path(tempfile.mkdtemp(prefix="plan-tests-"))
     Store(root / "store").upsert_all(synthetic.as_store_data())
     data = Store(root / "store").load()
-    model = EngagementModel(n_estimators=40).fit(data)
+    model = EngagementModel(n_estimators=30).fit(data)
     version = write_version(model, root / "models", "plan-tests", {})
     promote(root / "models", version.name, "test")
     start = synthetic.collected_at + pd.Timedelta(days=1)
@@ -81,17 +73,17 @@ def _check_rules(result, constraints: Constraints, data) -> None:  # type: ignor
 
 def test_schedule_keeps_rules_and_beats_baselines(tmp_path: Path) -> None:
     synthetic, data, model, _, start = world()
-    pool = _pool(tmp_path, agency=4)
+    pool = _pool(tmp_path, n=10, agency=4)
     for rules in ({"per_day": 2}, {"per_week": 4, "min_gap_h": 6.0, "not_before": 9,
                                    "not_after": 21, "exclude_weekdays": (6,)}):
         constraints = _window(start, **rules)
-        result = plan_drafts(pool, data, model, constraints, time_limit_s=6)
+        result = plan_drafts(pool, data, model, constraints, time_limit_s=2)
         _check_rules(result, constraints, data)
         c = result.creators
         assert (c["expected"] >= c["greedy"] - 1e-6).all()
         keeps = c["agency_keeps_rules"].fillna(False).astype(bool)
         assert (c.loc[keeps, "expected"] >= c.loc[keeps, "agency"] - 1e-6).all()
-        assert len(result.rows) + len(result.unplaced) == 36
+        assert len(result.rows) + len(result.unplaced) == 30
         assert (result.rows["low"] <= result.rows["predicted"]).all()
         assert result.solver["name"] == "OR-Tools CP-SAT" and 0 <= result.solver["max_gap"] < 1
 
@@ -150,80 +142,6 @@ def test_sequence_features_match_featurize_with_the_posts_stored() -> None:
     np.testing.assert_allclose(table[f"posts_last{model.config.cadence_days}d"], recent)
 
 
-@st.composite
-def problems(draw):  # type: ignore[no-untyped-def]
-    days = draw(st.integers(1, 10))
-    per = draw(st.sampled_from(["day", "week", None]))
-    cap = draw(st.integers(1, 3))
-    lo = draw(st.integers(0, 20))
-    hi = draw(st.integers(lo, 23))
-    constraints = Constraints(
-        start="2025-03-24", end=f"{pd.Timestamp('2025-03-24') + pd.Timedelta(days=days - 1):%F}",
-        per_day=cap if per == "day" else None, per_week=cap if per == "week" else None,
-        min_gap_h=draw(st.sampled_from([0.0, 1.0, 2.5, 6.0, 30.0])), not_before=lo,
-        not_after=hi, exclude_weekdays=tuple(draw(st.sets(st.integers(0, 6), max_size=3))))
-    zone = draw(st.sampled_from(["Europe/London", "Asia/Kolkata", "America/New_York",
-                                 "Australia/Sydney"]))
-    grid = slot_grid(constraints, zone)
-    n_drafts = draw(st.integers(1, 8))
-    seed = draw(st.integers(0, 10_000))
-    rng = np.random.default_rng(seed)
-    draft = np.repeat(np.arange(n_drafts), len(grid.t))
-    slot = np.tile(np.arange(len(grid.t)), n_drafts)
-    value = rng.lognormal(3, 1, len(draft))
-    fixed = np.sort(rng.choice(grid.t, min(draw(st.integers(0, 2)), len(grid.t)),
-                               replace=False)) if len(grid.t) else np.zeros(0, np.int64)
-    prior = (grid.t[:1] - rng.integers(1, 12) * NS_PER_HOUR) if len(grid.t) else fixed
-    return Problem(grid, draft, slot, value, fixed.astype(np.int64),
-                   np.asarray(prior, dtype=np.int64), constraints)
-
-
-class _Penalised:
-    """Stands in for the model: static value, minus a share for a short gap to the previous
-    post (the shape of the planted cadence penalty), so the search has spacing to gain."""
-
-    def totals(self, states, schedules):  # type: ignore[no-untyped-def]
-        out = []
-        for s, chosen in zip(states, schedules):
-            t = np.r_[s.pair_t[chosen], s.fixed_t]
-            _, hours, _ = cadence_features(t, s.prior_ns, 7)
-            gap = np.nan_to_num(hours, nan=1e9)
-            value = np.r_[s.pair_value[chosen], np.ones(len(s.fixed_t))]
-            out.append(float((value * (1 - 0.5 * np.exp(-gap / 3))).sum()))
-        return out
-
-
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(problems())
-def test_solver_greedy_and_search_never_break_a_rule(problem: Problem) -> None:
-    from recommender.plan.solve import naive_choice
-
-    cp, greedy = solve_cpsat(problem, 2.0), solve_greedy(problem)
-    state = CreatorState(
-        creator="c", pair_row=np.arange(len(problem.draft)), pair_draft=problem.draft,
-        pair_t=problem.grid.t[problem.slot], pair_day=problem.grid.day[problem.slot],
-        pair_week=problem.grid.week[problem.slot], pair_value=problem.value,
-        fixed_rows=np.zeros(len(problem.fixed_ns), np.int64), fixed_t=problem.fixed_ns,
-        fixed_day=slot_grid(problem.constraints, problem.grid.zone).day[
-            np.searchsorted(problem.grid.t, problem.fixed_ns)],
-        fixed_week=slot_grid(problem.constraints, problem.grid.zone).week[
-            np.searchsorted(problem.grid.t, problem.fixed_ns)],
-        prior_ns=problem.prior_ns, constraints=problem.constraints,
-        chosen=cp.chosen if cp.status in ("OPTIMAL", "FEASIBLE") else greedy.chosen)
-    start_total = _Penalised().totals([state], [state.chosen])[0]
-    local_search([state], _Penalised(), deadline=float("inf"), max_rounds=15)  # type: ignore
-    for chosen in (cp.chosen, greedy.chosen, state.chosen):
-        t = np.r_[problem.grid.t[problem.slot[chosen]], problem.fixed_ns]
-        pinned = np.r_[np.zeros(len(chosen), bool), np.ones(len(problem.fixed_ns), bool)]
-        assert violations(t, pinned, problem.prior_ns, problem.constraints,
-                          problem.grid.zone) == []
-        assert len(set(problem.draft[chosen].tolist())) == len(chosen)
-    if cp.status in ("OPTIMAL", "FEASIBLE"):
-        assert cp.objective >= greedy.objective * (1 - 1e-6)
-    assert state.total >= start_total * (1 - 1e-9)
-    assert len(naive_choice(problem.draft, problem.value, 3)) <= 3
-
-
 def test_ics_parses_and_round_trips_times_with_zones(tmp_path: Path) -> None:
     from icalendar import Calendar
 
@@ -252,13 +170,13 @@ def test_ics_parses_and_round_trips_times_with_zones(tmp_path: Path) -> None:
 
 def test_true_engagement_against_the_baselines(tmp_path: Path) -> None:
     """The generator plants per-creator timing and a cadence penalty (-0.4 exp(-gap/3 h)).
-    Measured (seed 21, 6 creators x 20 drafts, --per-day 2, 14 days): the schedule's true
+    Measured (seed 21, 5 creators x 14 drafts, --per-day 2, 7 days): the schedule's true
     engagement is far above the row-by-row placement (each draft at its own best slot, blind
     to the others) and within noise of the feasible greedy (the model prices spacing below
     the truth). See the README for the figures."""
     synthetic, data, model, _, start = world()
-    pool = _pool(tmp_path, n=20, creators=6, agency=0, seed=3)
-    result = plan_drafts(pool, data, model, _window(start, per_day=2), time_limit_s=10)
+    pool = _pool(tmp_path, n=14, creators=5, agency=0, seed=3)
+    result = plan_drafts(pool, data, model, _window(start, days=7, per_day=2), time_limit_s=5)
     ours = true_engagement(synthetic, result.rows).sum()
     greedy = true_engagement(synthetic, result.baselines["greedy"]).sum()
     row_by_row = true_engagement(synthetic, result.baselines["row_by_row"]).sum()

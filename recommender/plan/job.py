@@ -85,6 +85,7 @@ def plan_drafts(pool: str | Path, data: StoreData, model: Any, constraints: Cons
                                        constraints)
     evaluator = Evaluator(model, table)
     budget = max(time_limit_s, 1.0)
+    solving = time.perf_counter()  # the time limit covers the solver and the search
     per_creator = 0.5 * budget / max(len(states), 1)
     runs = {}
     for s in states.values():
@@ -96,7 +97,7 @@ def plan_drafts(pool: str | Path, data: StoreData, model: Any, constraints: Cons
         s.chosen = cp.chosen if cp.status in ("OPTIMAL", "FEASIBLE") else greedy.chosen
         runs[s.creator] = {"cpsat": cp, "greedy": greedy,
                            "agency": _agency_choice(s, constraints)}
-    deadline = started + budget
+    deadline = solving + budget
     search = local_search(list(states.values()), evaluator, deadline, seed=seed)
     starts = _rescue(states, runs, evaluator, deadline, seed)
     result = output.assemble(
