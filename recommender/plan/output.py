@@ -147,6 +147,7 @@ def _why(s: Any) -> pd.DataFrame:
 def _unplaced(frame: pd.DataFrame, queries: pd.DataFrame, ok: np.ndarray, rows: pd.DataFrame,
               states: dict, constraints: Any) -> pd.DataFrame:
     placed = set((rows["pool_row"] - 1).tolist()) if len(rows) else set()
+    screened = {c: set(s.pair_draft.tolist()) for c, s in states.items()}
     out = []
     for i in range(len(frame)):
         if i in placed:
@@ -160,7 +161,7 @@ def _unplaced(frame: pd.DataFrame, queries: pd.DataFrame, ok: np.ndarray, rows: 
         else:
             s = states[creator]
             n = len(s.chosen) + len(s.fixed_t)
-            if i not in set(s.pair_draft.tolist()):
+            if i not in screened[creator]:
                 reason = (f"not among the {s.considered} strongest drafts screened for this "
                           f"creator (the rules allow at most {s.capacity} posts)")
             elif n >= s.capacity:
