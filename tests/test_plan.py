@@ -237,7 +237,11 @@ def test_cli_errors_are_one_line(tmp_path: Path) -> None:
     assert gap.exit_code == 2 and "--min-gap" in gap.output
     fixed = _invoke(str(path), "--from", day, "--to", day, "--fixed", "locked")
     assert fixed.exit_code == 2 and "no such column" in fixed.output
-    assert "Traceback" not in missing.output + both.output + gap.output + fixed.output
+    nowhere = _invoke(str(path), "--from", day, "--to", day, "--out",
+                      str(tmp_path / "no" / "such" / "dir.csv"))
+    assert nowhere.exit_code == 1 and "does not exist" in nowhere.output
+    outputs = missing.output + both.output + gap.output + fixed.output + nowhere.output
+    assert "Traceback" not in outputs
 
 
 def test_no_slot_left_is_reported_per_row(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from recommender.cli import DEFAULT_DATA, DEFAULT_MODELS, app, emit_json, fail
-from recommender.errors import RecommenderError
+from recommender.errors import InputError, RecommenderError, UsageError
 
 SCREEN_ROWS = 20
 
@@ -48,19 +48,24 @@ def plan(
             min_gap_h=parse_gap(min_gap), not_before=not_before, not_after=not_after,
             exclude_weekdays=parse_weekdays(exclude_weekdays))
         if out is not None:
-            plan_format(out)  # fail on a bad extension before the work
-        if ics is not None and ics.suffix.lower() != ".ics":
-            from recommender.errors import UsageError
-
-            raise UsageError(f"--ics {ics}: the calendar file must end in .ics")
+            plan_format(out)  # fail on a bad extension or folder before the work
+            _writable(out, "--out")
+        if ics is not None:
+            if ics.suffix.lower() != ".ics":
+                raise UsageError(f"--ics {ics}: the calendar file must end in .ics")
+            _writable(ics, "--ics")
         result = plan_drafts(drafts, Store(data).load(), load_champion(models), constraints,
                              fixed=fixed, time_limit_s=time_limit)
-        if out is not None:
-            write_plan(result.rows, out)
-        if ics is not None:
-            from recommender.plan.ics import write_ics
+        try:
+            if out is not None:
+                write_plan(result.rows, out)
+            if ics is not None:
+                from recommender.plan.ics import write_ics
 
-            write_ics(result.rows, ics)
+                write_ics(result.rows, ics)
+        except OSError as exc:
+            raise InputError(f"cannot write {exc.filename or out}: {exc.strerror or exc}; "
+                             "check the path and its permissions") from exc
     except RecommenderError as error:
         fail(error)
         return
@@ -94,7 +99,8 @@ def _render(result, out: Path | None, ics: Path | None) -> None:  # type: ignore
     for _, c in result.creators.iterrows():
         agency = ("not given" if c["agency"] is None or c["agency"] != c["agency"] else
                   _band(c["agency"], c["agency_low"], c["agency_high"])
-                  + ("" if c["agency_keeps_rules"] else " (breaks the rules)"))
+                  + f", {c['agency_posts']} posts"
+                  + ("" if c["agency_keeps_rules"] else ", breaks the rules"))
         summary.add_row(str(c["creator"]), f"{c['placed']}/{c['drafts']}",
                         _band(c["expected"], c["low"], c["high"]),
                         _band(c["greedy"], c["greedy_low"], c["greedy_high"]), agency,
@@ -108,6 +114,12 @@ def _render(result, out: Path | None, ics: Path | None) -> None:  # type: ignore
                       "[/yellow]")
     for note in result.notes:
         console.print(f"[dim]{note}[/dim]")
+
+
+def _writable(path: Path, option: str) -> None:
+    if not path.parent.is_dir():
+        raise InputError(f"{option} {path}: the folder {path.parent} does not exist; create it "
+                         "or write elsewhere")
 
 
 def _band(value: float, low: float, high: float) -> str:

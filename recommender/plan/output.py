@@ -28,8 +28,9 @@ COLUMNS = ["planned_at", "timezone", "predicted", "low", "high", "lift_pct", "ra
 SUMMARY_COLUMNS = ["creator", "drafts", "placed", "expected", "low", "high", "greedy",
                    "greedy_low", "greedy_high", "row_by_row", "row_by_row_low",
                    "row_by_row_high", "agency", "agency_low", "agency_high",
-                   "agency_keeps_rules", "gain_vs_greedy_pct", "gain_vs_row_by_row_pct",
-                   "gain_vs_agency_pct", "solver_status", "solver_gap", "search_start"]
+                   "agency_posts", "agency_keeps_rules", "gain_vs_greedy_pct",
+                   "gain_vs_row_by_row_pct", "gain_vs_agency_pct", "solver_status",
+                   "solver_gap", "search_start"]
 
 
 @dataclass
@@ -187,8 +188,9 @@ def _creator_summary(s: Any, final: pd.DataFrame, greedy: pd.DataFrame, naive: p
     has_agency = len(s.agency_rows) > 0
     a, a_low, a_high = _total(agency) if has_agency else (None, None, None)
     keeps = run["agency"] is not None if has_agency else None
+    posts = len(s.agency_rows) + len(s.fixed_t) if has_agency else None
     return [s.creator, drafts, len(final), expected, low, high, g, g_low, g_high, n, n_low,
-            n_high, a, a_low, a_high, keeps, _pct(expected, g), _pct(expected, n),
+            n_high, a, a_low, a_high, posts, keeps, _pct(expected, g), _pct(expected, n),
             _pct(expected, a), run["cpsat"].status, round(run["cpsat"].gap, 6), start]
 
 

@@ -94,8 +94,8 @@ class CreatorState:
                                  (c.per_week, self.pair_week[chosen], self.fixed_week)):
             if cap is None or not len(mine):
                 continue
-            counts = pd.Series(np.concatenate([mine, fixed])).value_counts()
-            if (counts.loc[np.unique(mine)] > cap).any():
+            values, counts = np.unique(np.concatenate([mine, fixed]), return_counts=True)
+            if np.isin(mine, values[counts > cap]).any():
                 return False
         return True
 

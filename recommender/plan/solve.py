@@ -141,6 +141,9 @@ def solve_cpsat(problem: Problem, time_limit_s: float, workers: int = 1,
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(time_limit_s, 0.05)
     solver.parameters.num_workers = workers
+    # The full LP relaxation: with the default level one worker often could not prove a
+    # 6-draft creator optimal in 5 s (gap 15-39%); at level 2 it does in 0.1 s.
+    solver.parameters.linearization_level = 2
     status = solver.Solve(model)
     name = solver.StatusName(status)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
