@@ -3,7 +3,9 @@
 A world of 12 creators x 150 days (seed 11), a model of 60 trees, a pool of 30 drafts for
 each of the 8 busiest creators; two rule sets over the two weeks after the data. Prints each
 placement's true engagement (``datasets._drafts.true_engagement``: the planted effects,
-noise excluded) and the model's prediction of it.
+noise excluded) against each baseline: over the total (which the largest creators dominate),
+per creator (median), and how many creators the schedule is ahead for; then the model's
+predicted gains.
 
     .venv/bin/python scripts/plan_truth.py [--seeds 11 12 13]
 """
@@ -40,16 +42,20 @@ def main() -> None:
             constraints = Constraints(start=f"{start:%Y-%m-%d}",
                                       end=f"{start + pd.Timedelta(days=13):%Y-%m-%d}", **rules)
             result = plan_drafts(path, data, model, constraints, time_limit_s=20)
-            truth = {name: float(true_engagement(synthetic, rows).sum()) for name, rows in
-                     (("schedule", result.rows), ("greedy", result.baselines["greedy"]),
-                      ("row_by_row", result.baselines["row_by_row"]))}
+            truth = {name: true_engagement(synthetic, rows).groupby(rows["creator"]).sum()
+                     for name, rows in (("schedule", result.rows),
+                                        ("greedy", result.baselines["greedy"]),
+                                        ("row_by_row", result.baselines["row_by_row"]))}
             s = result.summary
-            print(f"seed {seed} {rules}: true schedule {truth['schedule']:,.0f}, vs greedy "
-                  f"{truth['schedule'] / truth['greedy'] - 1:+.2%}, vs row-by-row "
-                  f"{truth['schedule'] / truth['row_by_row'] - 1:+.2%}; predicted vs greedy "
+            ratio = {k: truth["schedule"] / truth[k] - 1 for k in ("greedy", "row_by_row")}
+            total = {k: truth["schedule"].sum() / truth[k].sum() - 1 for k in ratio}
+            print(f"seed {seed} {rules}: TRUE vs greedy: total {total['greedy']:+.2%}, median "
+                  f"creator {ratio['greedy'].median():+.2%}, ahead for "
+                  f"{int((ratio['greedy'] >= 0).sum())}/{len(ratio['greedy'])} creators; vs "
+                  f"row-by-row: total {total['row_by_row']:+.2%}, median creator "
+                  f"{ratio['row_by_row'].median():+.2%}. PREDICTED vs greedy "
                   f"{s['gain_vs_greedy_pct']:+.2f}%, vs row-by-row "
                   f"{s['gain_vs_row_by_row_pct']:+.2f}%; CP-SAT {result.solver['statuses']}")
-
 
 if __name__ == "__main__":
     main()

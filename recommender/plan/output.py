@@ -70,8 +70,10 @@ def assemble(*, frame: pd.DataFrame, queries: pd.DataFrame, ok: np.ndarray,
                                               int((queries["creator"] == s.creator)[ok].sum()))
                              for s, f, g, n, a in zip(order, final, greedy, naive, agency)],
                             columns=SUMMARY_COLUMNS)
+    static = [runs[s.creator]["cpsat"].chosen for s in order]
     baselines = {name: _schedule(frame, order, choices) for name, choices in
-                 (("greedy", greedy_choice), ("row_by_row", naive_choices))}
+                 (("greedy", greedy_choice), ("row_by_row", naive_choices),
+                  ("cp_sat_static", static))}
     return Assembled(rows=rows, unplaced=unplaced, creators=creators, baselines=baselines)
 
 
