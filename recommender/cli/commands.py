@@ -11,5 +11,6 @@ from recommender.cli import train
 from recommender.cli import evaluate
 from recommender.cli import suggest
 from recommender.cli import score
+from recommender.cli import plan
 from recommender.cli import report
 from recommender.cli import audience

@@ -40,7 +40,9 @@ def plan_format(path: Path) -> str:
     return fmt
 
 
-def read_plan(path: str | Path) -> pd.DataFrame:
+def read_plan(path: str | Path, required: tuple[str, ...] = REQUIRED) -> pd.DataFrame:
+    """The plan's rows, columns stripped; ``required`` columns must be present (a draft
+    pool for ``plan`` needs only ``creator``)."""
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such plan file")
@@ -53,10 +55,10 @@ def read_plan(path: str | Path) -> pd.DataFrame:
         raise InputError(f"{path}: cannot read this {fmt} plan ({type(exc).__name__}: "
                          f"{str(exc).splitlines()[0][:120]}); check the file format") from exc
     frame.columns = [str(c).strip() for c in frame.columns]
-    missing = [c for c in REQUIRED if c not in frame.columns]
+    missing = [c for c in required if c not in frame.columns]
     if missing:
         raise InputError(f"{path}: the plan has no {missing[0]!r} column; required columns: "
-                         f"{', '.join(REQUIRED)} (optional: {', '.join(OPTIONAL)})")
+                         f"{', '.join(required)} (optional: {', '.join(OPTIONAL)})")
     return frame.reset_index(drop=True)
 
 

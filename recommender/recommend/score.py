@@ -155,6 +155,9 @@ def _validate(frame: pd.DataFrame, data: StoreData, path: str
     return queries, rejected.reset_index(drop=True)
 
 
+validate_plan = _validate  # public name: ``plan`` validates draft pools the same way
+
+
 def _sound_ids(posts: pd.DataFrame) -> dict[str, str]:
     named = posts.loc[~posts["sound_is_original"].fillna(True).astype(bool),
                       ["sound_name", "sound_id"]].dropna()

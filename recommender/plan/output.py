@@ -1,0 +1,252 @@
+"""The schedule's rows, the unplaced drafts with their reasons, the per-creator summary and
+the JSON document. Counts are on the engagement target's count scale, one decimal.
+
+Totals' intervals: ``low`` / ``high`` are the sums of the posts' own 80% interval ends. A sum
+of interval ends is a conservative band (the posts' errors are not all at their worst at
+once), not an 80% interval of the total.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from recommender.engagement import TARGETS, lift_to_percent
+from recommender.plan.solve import naive_choice
+from recommender.recommend.explain import reason_codes
+from recommender.recommend.score import _local_iso
+from recommender.recommend.scoring import Scored
+
+if TYPE_CHECKING:
+    from recommender.plan.job import PlanResult
+
+COLUMNS = ["planned_at", "timezone", "predicted", "low", "high", "lift_pct", "rank", "reasons",
+           "slot_rank", "why_here", "pinned", "creator_known", "pool_row"]
+SUMMARY_COLUMNS = ["creator", "drafts", "placed", "expected", "low", "high", "greedy",
+                   "greedy_low", "greedy_high", "row_by_row", "row_by_row_low",
+                   "row_by_row_high", "agency", "agency_low", "agency_high",
+                   "agency_posts", "agency_keeps_rules", "gain_vs_greedy_pct",
+                   "gain_vs_row_by_row_pct", "gain_vs_agency_pct", "solver_status",
+                   "solver_gap", "search_start"]
+
+
+@dataclass
+class Assembled:
+    rows: pd.DataFrame
+    unplaced: pd.DataFrame
+    creators: pd.DataFrame
+    baselines: dict[str, pd.DataFrame]  # name -> schedule: pool columns + planned_at (UTC)
+
+
+def assemble(*, frame: pd.DataFrame, queries: pd.DataFrame, ok: np.ndarray,
+             pinned: np.ndarray, pools: list, states: dict, runs: dict, evaluator: Any,
+             static_pred: pd.DataFrame, constraints: Any, starts: dict[str, str]
+             ) -> Assembled:
+    order = list(states.values())
+    final = evaluator.predict(order, [s.chosen for s in order])
+    greedy_choice = [runs[s.creator]["greedy"].chosen for s in order]
+    greedy = evaluator.predict(order, greedy_choice)
+    naive_choices = [naive_choice(s.pair_draft, s.pair_value, len(s.chosen)) for s in order]
+    naive = evaluator.predict(order, naive_choices)
+    agency_states = [replace(s, fixed_rows=np.r_[s.fixed_rows, s.agency_rows],
+                             fixed_t=np.r_[s.fixed_t, s.agency_t]) for s in order]
+    agency = evaluator.predict(agency_states, [np.zeros(0, dtype=np.int64)] * len(order))
+    tables = [evaluator.features(s, s.chosen) for s in order]
+    placed = []
+    for s, pred in zip(order, final):
+        pool_rows = np.r_[s.pair_draft[s.chosen], s.fixed_pool_row]
+        t = np.r_[s.pair_t[s.chosen], s.fixed_t]
+        part = pd.DataFrame({"pool_row": pool_rows, "t": t, "creator": s.creator,
+                             "zone": s.zone, "pinned": np.r_[np.zeros(len(s.chosen), bool),
+                                                             np.ones(len(s.fixed_t), bool)]})
+        part[["slot_rank", "why_here"]] = _why(s)
+        placed.append(pd.concat([part, pred], axis=1))
+    rows = _rows(frame, queries, placed, tables, evaluator)
+    unplaced = _unplaced(frame, queries, ok, rows, states, constraints)
+    creators = pd.DataFrame([_creator_summary(s, f, g, n, a, runs[s.creator], starts[s.creator],
+                                              int((queries["creator"] == s.creator)[ok].sum()))
+                             for s, f, g, n, a in zip(order, final, greedy, naive, agency)],
+                            columns=SUMMARY_COLUMNS)
+    static = [runs[s.creator]["cpsat"].chosen for s in order]
+    baselines = {name: _schedule(frame, order, choices) for name, choices in
+                 (("greedy", greedy_choice), ("row_by_row", naive_choices),
+                  ("cp_sat_static", static))}
+    return Assembled(rows=rows, unplaced=unplaced, creators=creators, baselines=baselines)
+
+
+def _schedule(frame: pd.DataFrame, order: list, choices: list[np.ndarray]) -> pd.DataFrame:
+    parts = []
+    for s, chosen in zip(order, choices):
+        pool_rows = np.r_[s.pair_draft[chosen], s.fixed_pool_row]
+        parts.append(frame.loc[pool_rows].assign(
+            planned_at=pd.to_datetime(np.r_[s.pair_t[chosen], s.fixed_t], utc=True),
+            pool_row=pool_rows + 1))
+    return pd.concat(parts, ignore_index=True) if parts else frame.iloc[:0]
+
+
+def _rows(frame: pd.DataFrame, queries: pd.DataFrame, placed: list[pd.DataFrame],
+          tables: list[pd.DataFrame], evaluator: Any) -> pd.DataFrame:
+    if not placed or not sum(len(p) for p in placed):
+        return frame.iloc[:0].assign(**{c: pd.Series(dtype=object) for c in COLUMNS})
+    every = pd.concat(placed, ignore_index=True)
+    table = pd.concat(tables, ignore_index=True)
+    scored = Scored(pred=every[["predicted", "low", "high", "baseline", "lift"]],
+                    table=table, model=evaluator.model,
+                    creator=every["creator"].astype(str).to_numpy())
+    codes, texts = reason_codes(scored.groups_for(slice(0, len(every))))
+    when = pd.Series(pd.to_datetime(every["t"].to_numpy(), utc=True))
+    iso_codes, iso_texts = _local_iso(when, every["zone"])
+    out = frame.loc[every["pool_row"].to_numpy()].reset_index(drop=True)
+    out["planned_at"] = np.asarray(iso_texts, dtype=object)[iso_codes]
+    out["timezone"] = every["zone"].to_numpy()
+    for column in ("predicted", "low", "high"):
+        out[column] = np.round(np.expm1(every[column].to_numpy()), 1)
+    out["lift_pct"] = np.round(lift_to_percent(every["lift"].to_numpy()), 1)
+    out["rank"] = (every.groupby("creator")["predicted"].rank(ascending=False, method="first")
+                   .astype("Int64").to_numpy())
+    out["reasons"] = np.asarray(texts, dtype=object)[codes]
+    out["slot_rank"] = every["slot_rank"].astype("Int64").to_numpy()
+    out["why_here"] = every["why_here"].to_numpy()
+    out["pinned"] = every["pinned"].to_numpy()
+    out["creator_known"] = queries["known"].to_numpy()[every["pool_row"].to_numpy()]
+    out["pool_row"] = every["pool_row"].to_numpy() + 1
+    out["_t"] = every["t"].to_numpy()
+    return out.sort_values(["creator", "_t"], kind="stable").drop(columns="_t").reset_index(
+        drop=True)
+
+
+def _why(s: Any) -> pd.DataFrame:
+    """Per placed post: the slot's rank among the draft's candidate slots and why it is here."""
+    out = []
+    gap = s.constraints.min_gap_h
+    taken_t = s.pair_t[s.chosen]
+    for p in s.chosen:
+        mine = np.flatnonzero(s.pair_draft == s.pair_draft[p])
+        values = s.pair_value[mine]
+        rank = int((values > s.pair_value[p]).sum()) + 1
+        best = mine[np.argmax(values)]
+        if rank == 1:
+            out.append((rank, f"its best of {len(mine)} slots checked"))
+            continue
+        pct = (s.pair_value[p] / s.pair_value[best] - 1) * 100
+        when = pd.Timestamp(int(s.pair_t[best]), tz="UTC").tz_convert(s.zone)
+        label = when.strftime("%a %d %b %H:%M")
+        if s.pair_t[best] in taken_t:
+            cause = f"its best slot ({label}) holds a draft worth more there"
+        elif gap > 0 and (np.abs(np.r_[taken_t, s.fixed_t] - s.pair_t[best])
+                          < gap * 3_600e9).any():
+            cause = f"its best slot ({label}) is within --min-gap of another post"
+        else:
+            cause = (f"its best slot alone ({label}) loses more once the posts around it "
+                     "are counted (spacing, or a full day / week)")
+        out.append((rank, f"slot {rank} of {len(mine)} ({pct:+.0f}% alone): {cause}"))
+    out += [(pd.NA, "pinned by the agency (--fixed)")] * len(s.fixed_t)
+    return pd.DataFrame(out, columns=["slot_rank", "why_here"])
+
+
+def _unplaced(frame: pd.DataFrame, queries: pd.DataFrame, ok: np.ndarray, rows: pd.DataFrame,
+              states: dict, constraints: Any) -> pd.DataFrame:
+    placed = set((rows["pool_row"] - 1).tolist()) if len(rows) else set()
+    screened = {c: set(s.pair_draft.tolist()) for c, s in states.items()}
+    out = []
+    for i in range(len(frame)):
+        if i in placed:
+            continue
+        creator = str(queries["creator"].iloc[i])
+        if not ok[i]:
+            reason = str(queries["error"].iloc[i])
+        elif creator not in states or not len(states[creator].grid.t):
+            reason = ("no slot between --from and --to passes --not-before/--not-after/"
+                      "--exclude-weekdays for this creator")
+        else:
+            s = states[creator]
+            n = len(s.chosen) + len(s.fixed_t)
+            if i not in screened[creator]:
+                reason = (f"not among the {s.considered} strongest drafts screened for this "
+                          f"creator (the rules allow at most {s.capacity} posts)")
+            elif n >= s.capacity:
+                reason = (f"the rules allow {s.capacity} post(s) in the window and drafts "
+                          "predicted higher took them")
+            else:
+                reason = ("every open slot is taken or within --min-gap / over a --per-day or "
+                          "--per-week cap, or adding it lowers the creator's total")
+        out.append({"row": i + 1, "creator": creator, "reason": reason})
+    return pd.DataFrame(out, columns=["row", "creator", "reason"])
+
+
+def _total(pred: pd.DataFrame) -> tuple[float, float, float]:
+    return tuple(float(np.round(np.expm1(pred[c].to_numpy(dtype="float64")).sum(), 1))
+                 for c in ("predicted", "low", "high"))  # type: ignore[return-value]
+
+
+def _creator_summary(s: Any, final: pd.DataFrame, greedy: pd.DataFrame, naive: pd.DataFrame,
+                     agency: pd.DataFrame, run: dict, start: str, drafts: int) -> list[Any]:
+    expected, low, high = _total(final)
+    g, g_low, g_high = _total(greedy)
+    n, n_low, n_high = _total(naive)
+    has_agency = len(s.agency_rows) > 0
+    a, a_low, a_high = _total(agency) if has_agency else (None, None, None)
+    keeps = run["agency"] is not None if has_agency else None
+    posts = len(s.agency_rows) + len(s.fixed_t) if has_agency else None
+    return [s.creator, drafts, len(final), expected, low, high, g, g_low, g_high, n, n_low,
+            n_high, a, a_low, a_high, posts, keeps, _pct(expected, g), _pct(expected, n),
+            _pct(expected, a), run["cpsat"].status, round(run["cpsat"].gap, 6), start]
+
+
+def _pct(value: float, reference: float | None) -> float | None:
+    if reference is None or reference <= 0:
+        return None
+    return round((value / reference - 1) * 100, 2)
+
+
+def overall(result: PlanResult) -> dict[str, Any]:
+    c = result.creators
+    totals = {k: round(float(c[k].sum()), 1) for k in (
+        "expected", "low", "high", "greedy", "greedy_low", "greedy_high", "row_by_row",
+        "row_by_row_low", "row_by_row_high")}
+    has_agency = c["agency"].notna()
+    agency = round(float(c.loc[has_agency, "agency"].sum()), 1) if has_agency.any() else None
+    return {"creators": len(c), "drafts": int(c["drafts"].sum()) + 0,
+            "placed": len(result.rows), "unplaced": len(result.unplaced), **totals,
+            "agency": agency,
+            "agency_same_creators_expected": round(float(c.loc[has_agency, "expected"].sum()),
+                                                   1) if has_agency.any() else None,
+            "gain_vs_greedy_pct": _pct(totals["expected"], totals["greedy"]),
+            "gain_vs_row_by_row_pct": _pct(totals["expected"], totals["row_by_row"])}
+
+
+def document(result: PlanResult) -> dict[str, Any]:
+    def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+        return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+
+    target = TARGETS[result.target].label if result.target in TARGETS else result.target
+    return {"pool": result.pool, "model": result.model, "target": target,
+            "constraints": result.constraints, "solver": result.solver,
+            "summary": {**result.summary, "per_creator": records(result.creators)},
+            "notes": result.notes, "rows": records(result.rows),
+            "unplaced": records(result.unplaced)}
+
+
+def notes(result: PlanResult) -> list[str]:
+    target = TARGETS[result.target].label if result.target in TARGETS else result.target
+    s = result.solver
+    out = [
+        f"Engagement = {target}, predicted 7 days after posting, summed over the placed "
+        "posts; each post re-featurised after the posts placed before it (gap, posts in "
+        "the last 7 days).",
+        "low/high of a total: the sum of its posts' 80% interval ends (a conservative band, "
+        "not an 80% interval of the sum).",
+        "greedy: each draft, best first, at its best slot still free under the same rules. "
+        "row_by_row: as many posts as the schedule, the strongest drafts each at its own best "
+        "slot, blind to the others (as scoring drafts alone gives; it may break the rules).",
+        f"Solver: {s['name']} {s['version']}, {s['time_limit_s_per_creator']} s per creator, "
+        f"statuses {s['statuses']}, largest optimality gap {s['max_gap']:.2%} "
+        "(static objective); then local search on the sequential objective "
+        f"({s['local_search']['moves_accepted']} moves kept).",
+    ]
+    if result.creators["agency"].isna().all():
+        out.append("agency: not enough data (no draft had its own planned_at).")
+    return out
