@@ -8,9 +8,10 @@ of each post's final interactions, from a separate seed stream:
    ``s`` taken in turn from ``change_sizes`` (default +20%, -20%, 0: a third are nulls).
 2. Platform swing: from ``swing_at`` on, every creator's posts earn ``log(1 + swing_pct)``
    (an algorithm change or a season: what difference-in-differences must absorb).
-3. Weekly cadence with diminishing returns: each post loses ``CADENCE_DROP`` per post
-   beyond the creator's knee in its calendar week (UTC, Monday-Sunday):
-   ``-CADENCE_DROP * max(0, posts_that_week - knee)``. The knee is creator-specific,
+3. Weekly cadence with diminishing returns: a post in a calendar week (UTC, Monday-Sunday)
+   with more posts than the creator's knee earns less:
+   ``-CADENCE_DROP * max(0, log2(posts_that_week / knee))`` (-0.3 at twice the knee: x0.74;
+   the week's total still rises, as ``n ** (1 - 0.43)``). The knee is creator-specific,
    ``posts_per_week x U(KNEE_LOW, KNEE_HIGH)`` clipped to [KNEE_MIN, KNEE_MAX]: the truth
    ``cadence.advise`` should find. Below the knee more posts cost nothing per post.
 
@@ -27,7 +28,7 @@ from recommender.datasets import _build, _posts, _tables, _world
 from recommender.datasets import _effects as fx
 
 CHANGE_SIZES = (0.2, -0.2, 0.0)
-CADENCE_DROP = 0.12  # log per post beyond the knee in a week (x0.89 each)
+CADENCE_DROP = 0.3  # log per doubling of the week's posts beyond the knee
 KNEE_LOW, KNEE_HIGH = 0.6, 1.1
 KNEE_MIN, KNEE_MAX = 1.5, 20.0
 _IMPACT_STREAM = 15  # the extra draws come from SeedSequence((seed, 15)): the base is intact
@@ -92,12 +93,12 @@ def make_impact_posts(
 
 
 def weekly_cadence_effect(times: pd.DatetimeIndex, knee: float) -> np.ndarray:
-    """``-CADENCE_DROP * max(0, posts in the post's UTC calendar week - knee)``."""
+    """``-CADENCE_DROP * max(0, log2(posts in the post's UTC calendar week / knee))``."""
     if not np.isfinite(knee) or len(times) == 0:
         return np.zeros(len(times))
     week = times.tz_convert("UTC").tz_localize(None).to_period("W-SUN")
     counts = pd.Series(1, index=week).groupby(level=0).transform("size").to_numpy()
-    return -CADENCE_DROP * np.maximum(0.0, counts - knee)
+    return -CADENCE_DROP * np.maximum(0.0, np.log2(counts / knee))
 
 
 def _simulate(rng: np.random.Generator, creator: pd.Series, world: _build._World,

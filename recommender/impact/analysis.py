@@ -1,0 +1,195 @@
+"""``impact``: did a strategy change on DATE help? Three estimates and one verdict.
+
+- naive: the creator's posts after DATE vs before (what people do by hand; shown for
+  contrast: it also moves with the creator's own trend and with the platform);
+- counterfactual: the same, on residuals from a model fitted before DATE (fixed origin,
+  ``impact.counterfactual``): content, timing and trend choices are accounted for;
+- did: the naive change minus the mean change of comparable creators over the same dates
+  (creators in the store with enough posts in both windows, the nearest in level before
+  DATE): a platform-wide swing moves both and cancels.
+
+The recommended estimate (``effect``) is ``did`` when there are at least ``MIN_CONTROLS``
+comparable creators (platform swings are the largest confounder in practice), else the
+counterfactual, else naive.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from recommender.errors import RecommenderError, UsageError
+from recommender.impact import estimate as est
+from recommender.impact import series
+from recommender.impact.counterfactual import residuals
+from recommender.store import StoreData
+
+MAX_CONTROLS = 30
+PREFERENCE = ("did", "counterfactual", "naive")
+
+
+@dataclass
+class ImpactResult:
+    creator: str
+    since: pd.Timestamp
+    until: pd.Timestamp
+    label: str | None
+    metric: series.Metric
+    windows: series.Windows
+    estimates: list[est.Estimate]
+    effect: est.Estimate | None
+    detectable: bool
+    verdict: str
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        (b0, b1), (a0, a1) = self.windows.before, self.windows.after
+        return {
+            "creator": self.creator, "since": self.since.isoformat(),
+            "until": self.until.isoformat(), "label": self.label, "metric": self.metric.name,
+            "metric_label": self.metric.label, "unit": self.metric.unit,
+            "before": {"from": b0.isoformat(), "to": b1.isoformat()},
+            "after": {"from": a0.isoformat(), "to": a1.isoformat()},
+            "estimates": [e.to_dict() for e in self.estimates],
+            "effect": None if self.effect is None else self.effect.to_dict(),
+            "detectable": self.detectable, "verdict": self.verdict, "notes": self.notes,
+        }
+
+
+def utc(value: str | pd.Timestamp, option: str) -> pd.Timestamp:
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError) as exc:
+        raise UsageError(f"{option} {value!r}: give a date such as 2025-03-01") from exc
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def impact(data: StoreData, creator: str, since: str | pd.Timestamp,
+           until: str | pd.Timestamp | None = None, label: str | None = None,
+           metric: str = "engagement", model_params: dict[str, Any] | None = None,
+           seed: int = 0) -> ImpactResult:
+    """The job behind ``recommender impact CREATOR --since DATE``."""
+    return impact_many(data, [creator], since, until, label, metric, model_params, seed)[creator]
+
+
+def impact_many(data: StoreData, creators: list[str], since: str | pd.Timestamp,
+                until: str | pd.Timestamp | None = None, label: str | None = None,
+                metric: str = "engagement", model_params: dict[str, Any] | None = None,
+                seed: int = 0) -> dict[str, ImpactResult]:
+    """``impact`` for several creators at one DATE (one counterfactual model for all)."""
+    if metric not in series.METRICS:
+        raise UsageError(f"--metric {metric!r}: choose one of {', '.join(series.METRICS)}")
+    m = series.METRICS[metric]
+    stored = set(data.posts["creator"].astype(str))
+    for c in creators:
+        if c not in stored:
+            raise UsageError(f"creator {c!r} is not in the store ({len(stored)} creators); "
+                             "check the handle or ingest their export first")
+    start = utc(since, "--since")
+    end = (utc(until, "--until") if until is not None else
+           data.posts["collected_at"].max() - pd.Timedelta(days=series.SETTLED_DAYS))
+    if end <= start:
+        raise UsageError(f"--until {end:%Y-%m-%d} is not after --since {start:%Y-%m-%d}; the "
+                         f"newest settled posts (>= {series.SETTLED_DAYS:.0f} days old) end "
+                         "there")
+    win = series.windows(start, end)
+    if m.unit == "week":
+        values = series.weekly_values(data.posts, win.before[0], win.after[1])
+    else:
+        values = series.post_values(data.posts, m)
+    cf, cf_note = _counterfactual(data, start, end, m, creators, model_params)
+    by_creator = {c: g for c, g in values.groupby("creator", sort=False)}
+    out = {}
+    for n, c in enumerate(creators):
+        rng = np.random.default_rng([seed, n])
+        out[c] = _one(c, by_creator, cf, cf_note, win, m, label, start, end, rng)
+    return out
+
+
+def _counterfactual(data: StoreData, start: pd.Timestamp, end: pd.Timestamp, m: series.Metric,
+                    creators: list[str], params: dict[str, Any] | None
+                    ) -> tuple[pd.DataFrame | None, str | None]:
+    if m.target is None:
+        return None, "counterfactual: not available for a weekly total (the model predicts posts)"
+    try:
+        return residuals(data, start, end, m.target, creators, params), None
+    except RecommenderError as error:
+        return None, f"counterfactual: {error}"
+
+
+def _one(creator: str, by_creator: dict[str, pd.DataFrame], cf: pd.DataFrame | None,
+         cf_note: str | None, win: series.Windows, m: series.Metric, label: str | None,
+         start: pd.Timestamp, end: pd.Timestamp, rng: np.random.Generator) -> ImpactResult:
+    unit = m.unit
+    own = by_creator.get(creator, pd.DataFrame({"posted_at": [], "value": []}))
+    before, after = series.split(own, win)
+    b, a = before["value"].to_numpy(), after["value"].to_numpy()
+    notes = [f"Metric: {m.label}; comparing {win.label()} (UTC)."]
+    if unit == "post":
+        notes.append(f"Posts younger than {series.SETTLED_DAYS:.0f} days at collection are left "
+                     "out (their counts are still growing).")
+    if cf_note:
+        notes.append(cf_note)
+    estimates: list[est.Estimate] = []
+    if min(len(b), len(a)) >= est.MIN_POSTS:
+        diffs, ses = _control_diffs(creator, by_creator, win, float(np.median(b)), rng)
+        widen = est.overdispersion(diffs, ses)
+        naive = est.before_after(b, a, rng, "naive", f"your {unit}s after vs before", widen)
+        estimates.append(naive)
+        if cf is not None:
+            r = cf[cf["creator"] == creator]
+            rb, ra = series.split(r, win)
+            if min(len(rb), len(ra)) >= est.MIN_POSTS:
+                estimates.append(est.before_after(
+                    rb["value"].to_numpy(), ra["value"].to_numpy(), rng, "counterfactual",
+                    "your posts vs what a model fitted before the date predicted for them",
+                    widen))
+        if len(diffs) >= est.MIN_CONTROLS:
+            estimates.append(est.did(naive, diffs, rng, f"your change minus the mean change "
+                                     f"of {len(diffs)} comparable creators, same dates"))
+        if widen > 1:
+            notes.append(f"Intervals widened x{widen:.2f}: comparable creators' own before/after "
+                         "changes vary that much more than post-to-post noise explains (drift, "
+                         "follower growth, trends), so yours may too.")
+        if len(diffs) < est.MIN_CONTROLS:
+            notes.append(f"did: only {len(diffs)} comparable creators with {est.MIN_CONTROL_POSTS}"
+                         f"+ {unit}s in both windows (need {est.MIN_CONTROLS}); platform-wide "
+                         "swings are not controlled for and intervals count only post-to-post "
+                         "noise.")
+    else:
+        notes.append(f"Not enough data: {len(b)} {unit}s before and {len(a)} after (need "
+                     f"{est.MIN_POSTS} in each).")
+    chosen = next((e for name in PREFERENCE for e in estimates if e.method == name), None)
+    need = None
+    if chosen is None:
+        need = est.posts_needed(None, float(np.std(b)) if len(b) > 1 else 1.0, len(b), len(a))
+    elif not chosen.detectable and chosen.half_width_pct > est.TELL_PCT:
+        need = est.posts_needed(chosen, 0.0, len(b), len(a))
+    detectable, verdict = est.verdict(chosen, need, unit)
+    if chosen is not None:
+        notes.append(f"Recommended estimate: {chosen.method} ({chosen.compared_with}).")
+    return ImpactResult(creator, start, end, label, m, win, estimates, chosen, detectable,
+                        verdict, notes)
+
+
+def _control_diffs(creator: str, by_creator: dict[str, pd.DataFrame], win: series.Windows,
+                   level: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Each comparable creator's after - before change and its bootstrap standard error."""
+    rows = []
+    for c, g in by_creator.items():
+        if c == creator:
+            continue
+        cb, ca = series.split(g, win)
+        if min(len(cb), len(ca)) >= est.MIN_CONTROL_POSTS:
+            rows.append((abs(float(np.median(cb["value"])) - level), c, cb, ca))
+    rows.sort(key=lambda r: r[0])
+    diffs, ses = [], []
+    for _, _, cb, ca in rows[:MAX_CONTROLS]:
+        vb, va = cb["value"].to_numpy(), ca["value"].to_numpy()
+        diffs.append(est.tmean(va) - est.tmean(vb))
+        draws = est.block_means(va, rng, 200) - est.block_means(vb, rng, 200)
+        ses.append(float(np.std(draws)))
+    return np.array(diffs), np.array(ses)

@@ -1,0 +1,52 @@
+"""The model's counterfactual: what the posts after DATE would have earned without a change.
+
+One ``EngagementModel`` is fitted on every settled post before DATE (all creators: the
+model learns content, timing and trend effects from the whole store), with a fixed origin
+as in ``model.backtest.holdout_table``: the outcomes of every post at or after DATE are
+hidden from every feature (``preprocess(..., hidden=)``), so the creator's trailing level
+stays where it was at DATE and cannot quietly absorb the change being measured. Each
+post's residual (actual minus predicted, log scale) is what the change is measured on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from recommender.errors import TrainingError
+from recommender.features import FeatureConfig, preprocess
+from recommender.impact.series import SETTLED_DAYS
+from recommender.model.estimator import EngagementModel
+from recommender.store import StoreData, post_keys
+
+MIN_TRAIN_POSTS = 100
+
+
+def residuals(data: StoreData, since: pd.Timestamp, until: pd.Timestamp, target: str,
+              creators: list[str], params: dict[str, Any] | None = None) -> pd.DataFrame:
+    """``creator, post_id, posted_at, value`` = actual - predicted, for ``creators``' settled
+    posts before ``until``; raises ``TrainingError`` with too little history before DATE."""
+    posts = data.posts[data.posts["posted_at"] < until]
+    scoped = StoreData(posts=posts, trends=data.trends,
+                       follower_activity=data.follower_activity, creators=data.creators,
+                       account_daily=data.account_daily)
+    model = EngagementModel(target=target, **(params or {}))
+    config = model.config if model.feature_config is None else model.feature_config
+    hidden = post_keys(posts[posts["posted_at"] >= since])
+    table = preprocess(scoped, config or FeatureConfig(), target, hidden=hidden)
+    settled = table["age_days"].fillna(np.inf).to_numpy() >= SETTLED_DAYS
+    train = table[settled & (table["posted_at"] < since).to_numpy()]
+    if len(train) < MIN_TRAIN_POSTS:
+        raise TrainingError(
+            f"only {len(train)} settled posts before {since:%Y-%m-%d} in the store; the "
+            f"counterfactual model needs at least {MIN_TRAIN_POSTS} (ingest more history)")
+    model.fit_table(train)
+    rows = table[settled & table["creator"].astype(str).isin(creators).to_numpy()]
+    pred = model.predict_table(rows)
+    return pd.DataFrame({"creator": rows["creator"].astype(str).to_numpy(),
+                         "post_id": rows["post_id"].astype(str).to_numpy(),
+                         "posted_at": rows["posted_at"].to_numpy(),
+                         "value": rows["y"].to_numpy(dtype="float64") - pred}
+                        ).sort_values("posted_at", kind="stable")
