@@ -100,13 +100,27 @@ def impact_many(data: StoreData, creators: list[str], since: str | pd.Timestamp,
         values = series.weekly_values(data.posts, win.before[0], win.after[1])
     else:
         values = series.post_values(data.posts, m)
+    beta = series.follower_elasticity(values, start)
+    adjusted = series.adjust_for_followers(values, beta)
     cf, cf_note = _counterfactual(data, start, end, m, creators, model_params)
-    by_creator = {c: g for c, g in values.groupby("creator", sort=False)}
+    if cf is not None and beta:
+        cf = series.adjust_for_followers(cf.merge(
+            values[["creator", "post_id", "log_followers"]], on=["creator", "post_id"],
+            how="left"), beta)
+    groups = _Groups(dict(tuple(values.groupby("creator", sort=False))),
+                     dict(tuple(adjusted.groupby("creator", sort=False))), beta)
     out = {}
     for n, c in enumerate(creators):
         rng = np.random.default_rng([seed, n])
-        out[c] = _one(c, by_creator, cf, cf_note, win, m, label, start, end, rng)
+        out[c] = _one(c, groups, cf, cf_note, win, m, label, start, end, rng)
     return out
+
+
+@dataclass
+class _Groups:
+    raw: dict[str, pd.DataFrame]  # creator -> values as measured
+    adjusted: dict[str, pd.DataFrame]  # ... adjusted for follower growth
+    beta: float  # the follower elasticity used
 
 
 def _counterfactual(data: StoreData, start: pd.Timestamp, end: pd.Timestamp, m: series.Metric,
@@ -120,13 +134,14 @@ def _counterfactual(data: StoreData, start: pd.Timestamp, end: pd.Timestamp, m: 
         return None, f"counterfactual: {error}"
 
 
-def _one(creator: str, by_creator: dict[str, pd.DataFrame], cf: pd.DataFrame | None,
+def _one(creator: str, groups: _Groups, cf: pd.DataFrame | None,
          cf_note: str | None, win: series.Windows, m: series.Metric, label: str | None,
          start: pd.Timestamp, end: pd.Timestamp, rng: np.random.Generator) -> ImpactResult:
     unit = m.unit
-    own = by_creator.get(creator, pd.DataFrame({"posted_at": [], "value": []}))
-    before, after = series.split(own, win)
-    b, a = before["value"].to_numpy(), after["value"].to_numpy()
+    empty = pd.DataFrame({"posted_at": [], "value": []})
+    b, a = (w["value"].to_numpy() for w in series.split(groups.raw.get(creator, empty), win))
+    ab, aa = (w["value"].to_numpy()
+              for w in series.split(groups.adjusted.get(creator, empty), win))
     notes = [f"Metric: {m.label}; comparing {win.label()} (UTC)."]
     if unit == "post":
         notes.append(f"Posts younger than {series.SETTLED_DAYS:.0f} days at collection are left "
@@ -135,10 +150,11 @@ def _one(creator: str, by_creator: dict[str, pd.DataFrame], cf: pd.DataFrame | N
         notes.append(cf_note)
     estimates: list[est.Estimate] = []
     if min(len(b), len(a)) >= est.MIN_POSTS:
-        diffs, ses = _control_diffs(creator, by_creator, win, float(np.median(b)), rng)
+        diffs, ses = _control_diffs(creator, groups.adjusted, win, float(np.median(b)), rng)
         widen = est.overdispersion(diffs, ses)
         naive = est.before_after(b, a, rng, "naive", f"your {unit}s after vs before", widen)
         estimates.append(naive)
+        own = est.before_after(ab, aa, rng, "adjusted", "", widen)
         if cf is not None:
             r = cf[cf["creator"] == creator]
             rb, ra = series.split(r, win)
@@ -148,8 +164,11 @@ def _one(creator: str, by_creator: dict[str, pd.DataFrame], cf: pd.DataFrame | N
                     "your posts vs what a model fitted before the date predicted for them",
                     widen))
         if len(diffs) >= est.MIN_CONTROLS:
-            estimates.append(est.did(naive, diffs, rng, f"your change minus the mean change "
+            estimates.append(est.did(own, diffs, rng, f"your change minus the mean change "
                                      f"of {len(diffs)} comparable creators, same dates"))
+        if groups.beta:
+            notes.append(f"counterfactual and did are adjusted for follower growth: posts scale "
+                         f"as followers^{groups.beta:.2f} within creators before the date.")
         if widen > 1:
             notes.append(f"Intervals widened x{widen:.2f}: comparable creators' own before/after "
                          "changes vary that much more than post-to-post noise explains (drift, "

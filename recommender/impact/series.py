@@ -67,7 +67,43 @@ def post_values(posts: pd.DataFrame, metric: Metric) -> pd.DataFrame:
     out = pd.DataFrame({"creator": posts["creator"].astype(str).to_numpy(),
                         "post_id": posts["post_id"].astype(str).to_numpy(),
                         "posted_at": posts["posted_at"].to_numpy(), "value": value})
+    followers = posts["followers_at_post"].astype("float64").to_numpy()
+    out["log_followers"] = np.log(np.where(followers > 0, followers, np.nan))
     return out[np.isfinite(out["value"])].sort_values("posted_at", kind="stable")
+
+
+MIN_ELASTICITY_POSTS = 10
+
+
+def follower_elasticity(values: pd.DataFrame, before: pd.Timestamp) -> float:
+    """How a creator's posts scale with their own follower count: the pooled within-creator
+    slope of the outcome on log(followers at post), from posts before ``before`` only (so
+    the change being measured cannot leak in); 0 where followers are unknown or constant.
+
+    Why: a growing creator's posts earn more after any date. Comparable creators grow at
+    other rates, so a difference-in-differences cannot remove it; this slope can."""
+    if "log_followers" not in values:
+        return 0.0
+    pre = values[(values["posted_at"] < before) & values["log_followers"].notna()]
+    groups = pre.groupby("creator")
+    size = groups["value"].transform("size")
+    pre = pre[size >= MIN_ELASTICITY_POSTS]
+    if pre.empty:
+        return 0.0
+    f = pre["log_followers"] - pre.groupby("creator")["log_followers"].transform("mean")
+    y = pre["value"] - pre.groupby("creator")["value"].transform("mean")
+    ss = float((f ** 2).sum())
+    if ss < 1e-6 * len(pre):
+        return 0.0
+    return float(np.clip((f * y).sum() / ss, 0.0, 1.5))
+
+
+def adjust_for_followers(values: pd.DataFrame, beta: float) -> pd.DataFrame:
+    """``value`` minus ``beta`` x the post's log followers (centred per creator)."""
+    if beta == 0.0 or "log_followers" not in values:
+        return values
+    f = values["log_followers"] - values.groupby("creator")["log_followers"].transform("mean")
+    return values.assign(value=values["value"] - beta * f.fillna(0.0))
 
 
 def weekly_values(posts: pd.DataFrame, lo: pd.Timestamp, hi: pd.Timestamp) -> pd.DataFrame:
