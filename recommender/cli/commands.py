@@ -11,3 +11,4 @@ from recommender.cli import evaluate
 from recommender.cli import suggest
 from recommender.cli import score
 from recommender.cli import report
+from recommender.cli import impact

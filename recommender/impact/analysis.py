@@ -107,8 +107,10 @@ def impact_many(data: StoreData, creators: list[str], since: str | pd.Timestamp,
         cf = series.adjust_for_followers(cf.merge(
             values[["creator", "post_id", "log_followers"]], on=["creator", "post_id"],
             how="left"), beta)
-    groups = _Groups(dict(tuple(values.groupby("creator", sort=False))),
-                     dict(tuple(adjusted.groupby("creator", sort=False))), beta)
+    by_adjusted = dict(tuple(adjusted.groupby("creator", sort=False)))
+    stats = _control_stats(by_adjusted, win, np.random.default_rng([seed, 15]))
+    groups = _Groups(dict(tuple(values.groupby("creator", sort=False))), by_adjusted, beta,
+                     stats)
     out = {}
     for n, c in enumerate(creators):
         rng = np.random.default_rng([seed, n])
@@ -121,6 +123,7 @@ class _Groups:
     raw: dict[str, pd.DataFrame]  # creator -> values as measured
     adjusted: dict[str, pd.DataFrame]  # ... adjusted for follower growth
     beta: float  # the follower elasticity used
+    stats: pd.DataFrame  # every creator's change between the windows (``_control_stats``)
 
 
 def _counterfactual(data: StoreData, start: pd.Timestamp, end: pd.Timestamp, m: series.Metric,
@@ -150,7 +153,7 @@ def _one(creator: str, groups: _Groups, cf: pd.DataFrame | None,
         notes.append(cf_note)
     estimates: list[est.Estimate] = []
     if min(len(b), len(a)) >= est.MIN_POSTS:
-        diffs, ses = _control_diffs(creator, groups.adjusted, win, float(np.median(b)), rng)
+        diffs, ses = _controls(creator, groups.stats, float(np.median(b)))
         widen = est.overdispersion(diffs, ses)
         naive = est.before_after(b, a, rng, "naive", f"your {unit}s after vs before", widen)
         estimates.append(naive)
@@ -194,21 +197,24 @@ def _one(creator: str, groups: _Groups, cf: pd.DataFrame | None,
                         verdict, notes)
 
 
-def _control_diffs(creator: str, by_creator: dict[str, pd.DataFrame], win: series.Windows,
-                   level: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Each comparable creator's after - before change and its bootstrap standard error."""
+def _control_stats(adjusted: dict[str, pd.DataFrame], win: series.Windows,
+                   rng: np.random.Generator) -> pd.DataFrame:
+    """Per creator with enough values in both windows: level before (median), change
+    (after - before, trimmed means) and its block-bootstrap standard error."""
     rows = []
-    for c, g in by_creator.items():
-        if c == creator:
-            continue
+    for c, g in adjusted.items():
         cb, ca = series.split(g, win)
         if min(len(cb), len(ca)) >= est.MIN_CONTROL_POSTS:
-            rows.append((abs(float(np.median(cb["value"])) - level), c, cb, ca))
-    rows.sort(key=lambda r: r[0])
-    diffs, ses = [], []
-    for _, _, cb, ca in rows[:MAX_CONTROLS]:
-        vb, va = cb["value"].to_numpy(), ca["value"].to_numpy()
-        diffs.append(est.tmean(va) - est.tmean(vb))
-        draws = est.block_means(va, rng, 200) - est.block_means(vb, rng, 200)
-        ses.append(float(np.std(draws)))
-    return np.array(diffs), np.array(ses)
+            vb, va = cb["value"].to_numpy(), ca["value"].to_numpy()
+            draws = est.block_means(va, rng, 200) - est.block_means(vb, rng, 200)
+            rows.append((c, float(np.median(vb)), est.tmean(va) - est.tmean(vb),
+                         float(np.std(draws))))
+    return pd.DataFrame(rows, columns=["creator", "level", "diff", "se"])
+
+
+def _controls(creator: str, stats: pd.DataFrame, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """The ``MAX_CONTROLS`` other creators nearest in level before the date."""
+    others = stats[stats["creator"] != creator]
+    nearest = others.iloc[np.argsort(np.abs(others["level"].to_numpy() - level),
+                                     kind="stable")[:MAX_CONTROLS]]
+    return nearest["diff"].to_numpy(), nearest["se"].to_numpy()

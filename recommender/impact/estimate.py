@@ -125,11 +125,16 @@ def posts_needed(est: Estimate | None, sd: float, n_before: int, n_after: int) -
 
 def verdict(est: Estimate | None, need: int | None, unit: str) -> tuple[bool, str]:
     """``(detectable, plain verdict)`` for the recommended estimate."""
-    if est is None or need is not None:
-        return False, (f"too few {unit}s after the change to tell (need about {need} more)")
+    if est is None:
+        return False, f"too few {unit}s after the change to tell (need about {need} more)"
     d = est.to_dict()
     interval = f"80% interval {d['low']:+.0f}% to {d['high']:+.0f}%"
     if est.detectable:
         word = "helped" if est.effect_log > 0 else "hurt"
         return True, f"{word}: {d['effect_pct']:+.0f}% per {unit} ({interval})"
-    return False, f"no detectable effect (best guess {d['effect_pct']:+.0f}% per {unit}, {interval})"
+    if need is not None:
+        return False, (f"no detectable effect yet: too few {unit}s after the change to tell "
+                       f"(need about {need} more; best guess {d['effect_pct']:+.0f}% per {unit}, "
+                       f"{interval})")
+    return False, (f"no detectable effect (best guess {d['effect_pct']:+.0f}% per {unit}, "
+                   f"{interval})")
