@@ -28,6 +28,7 @@ from recommender.impact.counterfactual import residuals
 from recommender.store import StoreData
 
 MAX_CONTROLS = 30
+BASELINE_POSTS = 20  # the model's level: the median of the creator's last 20 known posts
 PREFERENCE = ("did", "counterfactual", "naive")
 
 
@@ -102,11 +103,7 @@ def impact_many(data: StoreData, creators: list[str], since: str | pd.Timestamp,
         values = series.post_values(data.posts, m)
     beta = series.follower_elasticity(values, start)
     adjusted = series.adjust_for_followers(values, beta)
-    cf, cf_note = _counterfactual(data, start, end, m, creators, model_params)
-    if cf is not None and beta:
-        cf = series.adjust_for_followers(cf.merge(
-            values[["creator", "post_id", "log_followers"]], on=["creator", "post_id"],
-            how="left"), beta)
+    cf, cf_note = _counterfactual(data, win, m, creators, model_params)
     by_adjusted = dict(tuple(adjusted.groupby("creator", sort=False)))
     stats = _control_stats(by_adjusted, win, np.random.default_rng([seed, 15]))
     groups = _Groups(dict(tuple(values.groupby("creator", sort=False))), by_adjusted, beta,
@@ -126,13 +123,14 @@ class _Groups:
     stats: pd.DataFrame  # every creator's change between the windows (``_control_stats``)
 
 
-def _counterfactual(data: StoreData, start: pd.Timestamp, end: pd.Timestamp, m: series.Metric,
+def _counterfactual(data: StoreData, win: series.Windows, m: series.Metric,
                     creators: list[str], params: dict[str, Any] | None
                     ) -> tuple[pd.DataFrame | None, str | None]:
     if m.target is None:
         return None, "counterfactual: not available for a weekly total (the model predicts posts)"
     try:
-        return residuals(data, start, end, m.target, creators, params), None
+        return residuals(data, win.after[0], win.after[1], m.target, creators, params,
+                         before_from=win.before[0]), None
     except RecommenderError as error:
         return None, f"counterfactual: {error}"
 
@@ -162,15 +160,20 @@ def _one(creator: str, groups: _Groups, cf: pd.DataFrame | None,
             r = cf[cf["creator"] == creator]
             rb, ra = series.split(r, win)
             if min(len(rb), len(ra)) >= est.MIN_POSTS:
-                estimates.append(est.before_after(
+                cf_est = est.before_after(
                     rb["value"].to_numpy(), ra["value"].to_numpy(), rng, "counterfactual",
                     "your posts vs what a model fitted before the date predicted for them",
-                    widen))
+                    widen)
+                estimates.append(est.with_level_noise(cf_est, b, BASELINE_POSTS, rng))
         if len(diffs) >= est.MIN_CONTROLS:
             estimates.append(est.did(own, diffs, rng, f"your change minus the mean change "
                                      f"of {len(diffs)} comparable creators, same dates"))
-        if groups.beta:
-            notes.append(f"counterfactual and did are adjusted for follower growth: posts scale "
+        if not groups.beta:
+            notes.append("Follower counts at each post are unknown or constant in this store, "
+                         "so a creator who is growing may see any date 'help': the estimates "
+                         "are not adjusted for follower growth.")
+        else:
+            notes.append(f"did is adjusted for follower growth: posts scale "
                          f"as followers^{groups.beta:.2f} within creators before the date.")
         if widen > 1:
             notes.append(f"Intervals widened x{widen:.2f}: comparable creators' own before/after "

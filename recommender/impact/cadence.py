@@ -199,3 +199,17 @@ def _advice(creator: str, g: pd.DataFrame, typical: float, n_weeks: int, enough:
                          [f"Within your own history: busy vs quiet weeks, relative to your "
                           f"{LEVEL_DAYS}-day rolling level; the knee's 80% interval is "
                           f"{lo:.1f}-{hi:.1f} posts a week (pooled with the store's creators)."])
+
+
+POOL_CREATORS = 50
+
+
+def for_suggest(data: StoreData, creator: str, now: pd.Timestamp,
+                target: str = "weighted") -> dict[str, Any]:
+    """``suggest``'s ``cadence`` field: the advice from posts before ``now`` only, pooled
+    with the ``POOL_CREATORS`` creators with the most posts (a bounded cost on big stores)."""
+    posts = data.posts[data.posts["posted_at"] < now]
+    counts = posts["creator"].astype(str).value_counts()
+    keep = {creator, *counts.index[:POOL_CREATORS]}
+    scoped = StoreData(posts=posts[posts["creator"].astype(str).isin(keep)])
+    return cadence_advice(scoped, creator, target).to_dict()

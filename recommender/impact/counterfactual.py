@@ -5,8 +5,9 @@ model learns content, timing and trend effects from the whole store), with a fix
 as in ``model.backtest.holdout_table``: the outcomes of every post at or after DATE are
 hidden from every feature (``preprocess(..., hidden=)``), so the creator's trailing level
 stays where it was at DATE and cannot quietly absorb the change being measured. Each
-post's residual (actual minus what its features predict, log scale) is what the change is
-measured on, before vs after, like the naive comparison.
+post's residual (actual minus predicted, log scale) is what the change is measured on,
+before vs after, like the naive comparison (``residuals`` says why both windows are
+predicted from frozen history).
 """
 
 from __future__ import annotations
@@ -26,9 +27,17 @@ MIN_TRAIN_POSTS = 100
 
 
 def residuals(data: StoreData, since: pd.Timestamp, until: pd.Timestamp, target: str,
-              creators: list[str], params: dict[str, Any] | None = None) -> pd.DataFrame:
+              creators: list[str], params: dict[str, Any] | None = None,
+              before_from: pd.Timestamp | None = None) -> pd.DataFrame:
     """``creator, post_id, posted_at, value`` = actual - predicted, for ``creators``' settled
-    posts before ``until``; raises ``TrainingError`` with too little history before DATE."""
+    posts in [``before_from``, ``until``); raises ``TrainingError`` with too little history
+    before DATE.
+
+    Both windows are predicted alike, from frozen history: the posts after DATE from what
+    was known at DATE, the posts of the window before from what was known at its start
+    (``before_from``). Otherwise the before posts, predicted from their fresh history,
+    would be fitted in-sample, and the after posts not: the difference would be the
+    model's staleness, not the change."""
     posts = data.posts[data.posts["posted_at"] < until]
     scoped = StoreData(posts=posts, trends=data.trends,
                        follower_activity=data.follower_activity, creators=data.creators,
@@ -44,13 +53,16 @@ def residuals(data: StoreData, since: pd.Timestamp, until: pd.Timestamp, target:
             f"only {len(train)} settled posts before {since:%Y-%m-%d} in the store; the "
             f"counterfactual model needs at least {MIN_TRAIN_POSTS} (ingest more history)")
     model.fit_table(train)
-    rows = table[settled & table["creator"].astype(str).isin(creators).to_numpy()]
-    # The trees' part only: what content, timing, trends and followers predict relative to
-    # the creator's usual level. The level itself (the trailing median, frozen at DATE for
-    # hidden posts) is left out: one median of the last few posts before DATE is a noisy
-    # constant that the bootstrap could not see; the before/after difference of residuals
-    # cancels the level anyway.
-    pred = model.tree_part(rows)
+    mine = table["creator"].astype(str).isin(creators).to_numpy()
+    rows = table[settled & mine & (table["posted_at"] >= since).to_numpy()]
+    if before_from is not None:
+        early = preprocess(scoped, config or FeatureConfig(), target,
+                           hidden=post_keys(posts[posts["posted_at"] >= before_from]))
+        keep = ((early["age_days"].fillna(np.inf) >= SETTLED_DAYS)
+                & early["creator"].astype(str).isin(creators)
+                & (early["posted_at"] >= before_from) & (early["posted_at"] < since))
+        rows = pd.concat([early[keep.to_numpy()], rows], ignore_index=True)
+    pred = model.predict_table(rows)
     return pd.DataFrame({"creator": rows["creator"].astype(str).to_numpy(),
                          "post_id": rows["post_id"].astype(str).to_numpy(),
                          "posted_at": rows["posted_at"].to_numpy(),

@@ -84,6 +84,18 @@ def before_after(before: np.ndarray, after: np.ndarray, rng: np.random.Generator
     return Estimate(method, effect, draws, len(before), len(after), compared_with)
 
 
+def with_level_noise(estimate: Estimate, values: np.ndarray, k: int,
+                     rng: np.random.Generator) -> Estimate:
+    """The counterfactual's draws plus the noise of the model's two frozen levels (each the
+    median of the creator's last ``k`` known posts at each window's start: a constant per
+    window the block bootstrap cannot see). Median of k: sd ~ 1.2533 x sd / sqrt(k)."""
+    mad = float(np.median(np.abs(values - np.median(values)))) * 1.4826
+    sd = 1.2533 * mad / np.sqrt(max(1, min(k, len(values))))
+    draws = estimate.draws + rng.normal(0.0, sd * np.sqrt(2), len(estimate.draws))
+    return Estimate(estimate.method, estimate.effect_log, draws, estimate.n_before,
+                    estimate.n_after, estimate.compared_with)
+
+
 def overdispersion(diffs: np.ndarray, ses: np.ndarray) -> float:
     """How much more comparable creators' before/after changes vary than their bootstrap
     says (>= 1): a creator's level drifts between two windows (follower growth, trends)

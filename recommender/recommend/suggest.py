@@ -70,6 +70,7 @@ class SuggestResult:
     cold_start: bool
     what_ifs: list[dict[str, Any]] | None = None
     profile: dict[str, float] = field(default_factory=dict)  # "Mon 19" -> lift % (report)
+    cadence: dict[str, Any] | None = None  # impact.cadence.for_suggest: posts to plan a week
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -84,6 +85,8 @@ class SuggestResult:
         }
         if self.what_ifs is not None:
             out["what_ifs"] = self.what_ifs
+        if self.cadence is not None:
+            out["cadence"] = self.cadence
         return out
 
 
@@ -104,7 +107,11 @@ def suggest(data: StoreData, model: Any, creator: str, *, days: int = 7, top: in
                          "--exclude-weekdays; widen the window")
     batch = _batch(data, profile, trends, slots, draft, when, target, model)
     scored = score_batch(model, batch.frame, data)
-    return _result(data, model, profile, trends, batch, scored, top, draft, when, now is None)
+    result = _result(data, model, profile, trends, batch, scored, top, draft, when, now is None)
+    from recommender.impact.cadence import for_suggest
+
+    result.cadence = for_suggest(data, creator, when, target)
+    return result
 
 
 @dataclass
