@@ -5,7 +5,8 @@ seed streams: schedules, content, ratios) and adds three planted effects on the 
 of each post's final interactions, from a separate seed stream:
 
 1. Strategy change: from ``change_at`` on, creator i's posts earn ``log(1 + s)`` more, with
-   ``s`` taken in turn from ``change_sizes`` (default +20%, -20%, 0, 0, 0, 0: a third change, the rest are nulls:
+   ``s`` taken in turn from ``change_sizes`` (default +20%, -20%, 0, 0, 0, 0: a third
+   change, the rest are nulls:
    on any one date most creators in a store change nothing).
 2. Platform swing: from ``swing_at`` on, every creator's posts earn ``log(1 + swing_pct)``
    (an algorithm change or a season: what difference-in-differences must absorb).
@@ -28,7 +29,7 @@ import pandas as pd
 from recommender.datasets import _build, _posts, _tables, _world
 from recommender.datasets import _effects as fx
 
-CHANGE_SIZES = (0.2, -0.2, 0.0, 0.0, 0.0, 0.0)  # a third change: most creators in a store do not
+CHANGE_SIZES = (0.2, -0.2, 0.0, 0.0, 0.0, 0.0)  # a third change: most creators do not
 CADENCE_DROP = 0.3  # log per doubling of the week's posts beyond the knee
 KNEE_LOW, KNEE_HIGH = 0.6, 1.1
 KNEE_MIN, KNEE_MAX = 1.5, 20.0

@@ -42,7 +42,10 @@ def residuals(data: StoreData, since: pd.Timestamp, until: pd.Timestamp, target:
     scoped = StoreData(posts=posts, trends=data.trends,
                        follower_activity=data.follower_activity, creators=data.creators,
                        account_daily=data.account_daily)
-    model = EngagementModel(target=target, **(params or {}))
+    # One thread: a one-off fit on a busy machine; LightGBM's threads spin-wait when the
+    # cores are shared (measured on the shared 2-core machine: 60 trees took 55 s with 2
+    # threads; the whole 30-creator analysis 6.6 s with 1).
+    model = EngagementModel(target=target, **{"n_jobs": 1, **(params or {})})
     config = model.config if model.feature_config is None else model.feature_config
     hidden = post_keys(posts[posts["posted_at"] >= since])
     table = preprocess(scoped, config or FeatureConfig(), target, hidden=hidden)

