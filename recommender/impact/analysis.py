@@ -79,8 +79,10 @@ def impact(data: StoreData, creator: str, since: str | pd.Timestamp,
 def impact_many(data: StoreData, creators: list[str], since: str | pd.Timestamp,
                 until: str | pd.Timestamp | None = None, label: str | None = None,
                 metric: str = "engagement", model_params: dict[str, Any] | None = None,
-                seed: int = 0) -> dict[str, ImpactResult]:
-    """``impact`` for several creators at one DATE (one counterfactual model for all)."""
+                seed: int = 0, not_before: pd.Timestamp | None = None
+                ) -> dict[str, ImpactResult]:
+    """``impact`` for several creators at one DATE (one counterfactual model for all);
+    ``not_before`` bounds the window before DATE (``detect``: the previous change)."""
     if metric not in series.METRICS:
         raise UsageError(f"--metric {metric!r}: choose one of {', '.join(series.METRICS)}")
     m = series.METRICS[metric]
@@ -96,7 +98,7 @@ def impact_many(data: StoreData, creators: list[str], since: str | pd.Timestamp,
         raise UsageError(f"--until {end:%Y-%m-%d} is not after --since {start:%Y-%m-%d}; the "
                          f"newest settled posts (>= {series.SETTLED_DAYS:.0f} days old) end "
                          "there")
-    win = series.windows(start, end)
+    win = series.windows(start, end, not_before)
     if m.unit == "week":
         values = series.weekly_values(data.posts, win.before[0], win.after[1])
     else:
@@ -187,6 +189,11 @@ def _one(creator: str, groups: _Groups, cf: pd.DataFrame | None,
     else:
         notes.append(f"Not enough data: {len(b)} {unit}s before and {len(a)} after (need "
                      f"{est.MIN_POSTS} in each).")
+        if len(a) >= est.MIN_POSTS:
+            verdict = (f"too few {unit}s before the change to compare with ({len(b)}; need "
+                       f"{est.MIN_POSTS})")
+            return ImpactResult(creator, start, end, label, m, win, [], None, False, verdict,
+                                notes)
     chosen = next((e for name in PREFERENCE for e in estimates if e.method == name), None)
     need = None
     if chosen is None:

@@ -51,6 +51,7 @@ class CadenceAdvice:
     n_posts: int
     n_weeks: int
     advice: str
+    drop_range: tuple[float, float] | None = None  # 80% interval of drop_pct
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -61,6 +62,8 @@ class CadenceAdvice:
                 "typical_per_week": r(self.typical_per_week), "advised_per_week": r(self.knee),
                 "low": r(self.knee_low), "high": r(self.knee_high),
                 "drop_pct_per_doubling": r(self.drop_pct),
+                "drop_low": r(self.drop_range[0]) if self.drop_range else None,
+                "drop_high": r(self.drop_range[1]) if self.drop_range else None,
                 "week_total_rises": self.week_total_rises,
                 "gap_pct_per_doubling": r(self.gap_pct), "n_posts": self.n_posts,
                 "n_weeks": self.n_weeks, "advice": self.advice, "notes": self.notes}
@@ -166,6 +169,17 @@ def cadence_advice(data: StoreData, creator: str, target: str = "weighted") -> C
     return advice[creator]
 
 
+def _pct(value: float) -> str:
+    """Signed percent, no "-0%"."""
+    n = int(round(value))
+    return f"{n:+d}%" if n else "0%"
+
+
+def _less(value: float) -> str:
+    """A negative change as a plain amount ("12%"), for "... less"."""
+    return f"{abs(int(round(value)))}%"
+
+
 def _advice(creator: str, g: pd.DataFrame, typical: float, n_weeks: int, enough: bool,
             fit: np.ndarray | None, prior: np.ndarray
             ) -> CadenceAdvice:
@@ -181,21 +195,30 @@ def _advice(creator: str, g: pd.DataFrame, typical: float, n_weeks: int, enough:
     knees = RATIO_GRID * typical
     lo, med, hi = (float(knees[min(np.searchsorted(cdf, q), len(cdf) - 1)])
                    for q in (0.1, 0.5, 0.9))
-    drop = float(joint.sum(axis=0) @ DROP_GRID)
+    drop_post = joint.sum(axis=0)
+    drop = float(drop_post @ DROP_GRID)
     drop_pct = float(np.expm1(-drop) * 100)
+    dcdf = np.cumsum(drop_post)
+    d_lo, d_hi = (float(DROP_GRID[min(np.searchsorted(dcdf, q), len(dcdf) - 1)])
+                  for q in (0.1, 0.9))
+    drop_range = (float(np.expm1(-d_hi) * 100), float(np.expm1(-d_lo) * 100))
     best = np.unravel_index(np.argmax(joint), joint.shape)
     gap_pct = float(np.expm1(_gap_slope(g, typical, RATIO_GRID[best[0]],
                                         DROP_GRID[best[1]])) * 100)
     rises = drop < np.log(2)
     total = "the week's total still rises" if rises else "the week's total falls"
-    advice = (f"{max(1, int(np.floor(lo)))}-{max(1, int(np.ceil(hi)))} a week: beyond about "
-              f"{med:.0f}, each doubling of the week's posts earns {abs(drop_pct):.0f}% "
-              f"{'less' if drop_pct < 0 else 'more'} per post, but {total}")
-    if drop < 0.02:
-        advice = (f"no measurable drop per post up to your busiest weeks "
-                  f"({int(g['n_week'].max())} posts): more posts add to the week's total")
+    advice = (f"plan about {max(1, round(med))} posts this week "
+              f"({max(1, int(np.floor(lo)))}-{max(1, int(np.ceil(hi)))} a week): beyond about "
+              f"{med:.0f}, each doubling of the week's posts earns {_less(drop_pct)} less per "
+              f"post (80% interval {_less(drop_range[1])} to {_less(drop_range[0])} less), but "
+              f"{total}")
+    if d_lo <= 0.0:  # the drop's interval reaches zero: no evidence of a limit
+        advice = (f"plan at least your usual {max(1, round(typical))} posts this week: no "
+                  f"measurable drop per post up to your busiest weeks ({int(g['n_week'].max())}"
+                  f" posts; change per doubling, 80% interval {_pct(drop_range[0])} to "
+                  f"{_pct(drop_range[1])}), so more posts add to the week's total")
     return CadenceAdvice(creator, True, typical, med, lo, hi, drop_pct, bool(rises), gap_pct,
-                         len(g), n_weeks, advice,
+                         len(g), n_weeks, advice, drop_range,
                          [f"Within your own history: busy vs quiet weeks, relative to your "
                           f"{LEVEL_DAYS}-day rolling level; the knee's 80% interval is "
                           f"{lo:.1f}-{hi:.1f} posts a week (pooled with the store's creators)."])

@@ -151,7 +151,10 @@ def detect(data: StoreData, creator: str, until: str | None = None,
         moved = ((after - before).abs() / spread).fillna(0) >= 0.5
         shifts = {s: (float(before[s]), float(after[s])) for s in SIGNALS if moved[s]}
         try:
-            result = impact_many(data, [creator], date, stop, None, metric, model_params)[creator]
+            previous = (pd.Timestamp(signals.index[bounds[k]].start_time, tz="UTC")
+                        if k > 0 else None)
+            result = impact_many(data, [creator], date, stop, None, metric, model_params,
+                                 not_before=previous)[creator]
         except RecommenderError as error:
             notes.append(f"{date:%Y-%m-%d}: not analysed ({error})")
             continue

@@ -131,7 +131,9 @@ def posts_needed(est: Estimate | None, sd: float, n_before: int, n_after: int) -
         return max(1, int(np.ceil(n_after * ((se / target) ** 2 - 1))))
     spread = max(sd, 1e-6) ** 2
     room = target ** 2 - spread / max(n_before, 1)
-    need = spread / room if room > 0 else 4 * max(n_before, MIN_POSTS)
+    # With too few posts before as well, no number after would do: give the number that
+    # would with a well-known "before" (a lower bound, hence "about").
+    need = spread / room if room > 0 else spread / target ** 2
     return max(1, int(np.ceil(max(need, MIN_POSTS) - n_after)))
 
 

@@ -47,11 +47,14 @@ class Windows:
         return f"{b0:%Y-%m-%d}..{a0:%Y-%m-%d} vs {a0:%Y-%m-%d}..{a1:%Y-%m-%d}"
 
 
-def windows(since: pd.Timestamp, until: pd.Timestamp) -> Windows:
-    """After = [since, until); before = as long, just before (28 to 365 days)."""
+def windows(since: pd.Timestamp, until: pd.Timestamp,
+            not_before: pd.Timestamp | None = None) -> Windows:
+    """After = [since, until); before = as long, just before (28 to 365 days), starting no
+    earlier than ``not_before`` (e.g. the previous change)."""
     span = pd.Timedelta(days=float(np.clip((until - since).days, MIN_WINDOW_DAYS,
                                            MAX_WINDOW_DAYS)))
-    return Windows((since - span, since), (since, until))
+    start = since - span if not_before is None else max(since - span, not_before)
+    return Windows((start, since), (since, until))
 
 
 def settled_posts(posts: pd.DataFrame) -> pd.DataFrame:
