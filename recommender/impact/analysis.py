@@ -161,7 +161,12 @@ def _one(creator: str, groups: _Groups, cf: pd.DataFrame | None,
         if cf is not None:
             r = cf[cf["creator"] == creator]
             rb, ra = series.split(r, win)
-            if min(len(rb), len(ra)) >= est.MIN_POSTS:
+            if min(len(rb), len(ra)) < est.MIN_POSTS:
+                notes.append(f"counterfactual: only {len(rb)} posts before and {len(ra)} after "
+                             "with a known earlier level (the model needs posts known before "
+                             "each window starts; the before window starts "
+                             f"{win.before[0]:%Y-%m-%d}).")
+            else:
                 cf_est = est.before_after(
                     rb["value"].to_numpy(), ra["value"].to_numpy(), rng, "counterfactual",
                     "your posts vs what a model fitted before the date predicted for them",

@@ -65,6 +65,9 @@ def residuals(data: StoreData, since: pd.Timestamp, until: pd.Timestamp, target:
                 & early["creator"].astype(str).isin(creators)
                 & (early["posted_at"] >= before_from) & (early["posted_at"] < since))
         rows = pd.concat([early[keep.to_numpy()], rows], ignore_index=True)
+    # A post with no known earlier post has no level of its own (the model would fall back
+    # to the population's median): it cannot say what this creator would have earned.
+    rows = rows[rows["baseline"].notna().to_numpy()]
     pred = model.predict_table(rows)
     return pd.DataFrame({"creator": rows["creator"].astype(str).to_numpy(),
                          "post_id": rows["post_id"].astype(str).to_numpy(),
