@@ -16,8 +16,8 @@ from recommender.datasets._impact import CADENCE_DROP, weekly_cadence_effect
 from recommender.impact.cadence import advise_all, cadence_advice, for_suggest
 
 runner = CliRunner()
-CADENCE_KEYS = {"enough_history", "typical_per_week", "advised_per_week", "low", "high",
-                "drop_pct_per_doubling", "drop_low", "drop_high", "week_total_rises",
+CADENCE_KEYS = {"enough_history", "typical_per_week", "plan_per_week", "advised_per_week",
+                "low", "high", "drop_pct_per_doubling", "drop_low", "drop_high", "week_total_rises",
                 "gap_pct_per_doubling", "n_posts", "n_weeks", "advice", "notes"}
 
 
@@ -46,6 +46,7 @@ def test_drop_has_the_planted_sign_and_the_week_total_still_rises() -> None:
     assert np.median(drops) < 0 and abs(np.median(drops) - planted) < 15
     assert np.mean([a.week_total_rises for a in enough]) >= 0.8
     assert all("a week" in a.advice for a in enough if a.drop_range[1] < 0)
+    assert all(abs(a.plan - a.knee) <= 0.5 for a in enough if a.drop_range[1] < 0)
     assert np.mean([a.drop_range[0] <= planted <= a.drop_range[1] for a in enough]) >= 0.7
 
 

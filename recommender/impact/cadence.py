@@ -52,14 +52,16 @@ class CadenceAdvice:
     n_weeks: int
     advice: str
     drop_range: tuple[float, float] | None = None  # 80% interval of drop_pct
+    plan: int | None = None  # posts to plan for the coming week
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         def r(v: float | None) -> float | None:
-            return None if v is None else round(float(v), 1)
+            return None if v is None else round(float(v), 1) + 0.0  # no "-0.0"
 
         return {"enough_history": self.enough_history,
-                "typical_per_week": r(self.typical_per_week), "advised_per_week": r(self.knee),
+                "typical_per_week": r(self.typical_per_week), "plan_per_week": self.plan,
+                "advised_per_week": r(self.knee),
                 "low": r(self.knee_low), "high": r(self.knee_high),
                 "drop_pct_per_doubling": r(self.drop_pct),
                 "drop_low": r(self.drop_range[0]) if self.drop_range else None,
@@ -212,13 +214,16 @@ def _advice(creator: str, g: pd.DataFrame, typical: float, n_weeks: int, enough:
               f"{med:.0f}, each doubling of the week's posts earns {_less(drop_pct)} less per "
               f"post (80% interval {_less(drop_range[1])} to {_less(drop_range[0])} less), but "
               f"{total}")
+    plan = max(1, round(med))
     if d_lo <= 0.0:  # the drop's interval reaches zero: no evidence of a limit
-        advice = (f"plan at least your usual {max(1, round(typical))} posts this week: no "
-                  f"measurable drop per post up to your busiest weeks ({int(g['n_week'].max())}"
-                  f" posts; change per doubling, 80% interval {_pct(drop_range[0])} to "
-                  f"{_pct(drop_range[1])}), so more posts add to the week's total")
+        plan = max(1, round(typical))
+        spread = (f"; per doubling, 80% interval {_pct(drop_range[0])} to "
+                  f"{_pct(drop_range[1])}" if round(drop_range[0]) else "")
+        advice = (f"plan at least your usual {plan} posts this week: your posts earned no "
+                  f"measurably less in your busiest weeks (up to {int(g['n_week'].max())} posts"
+                  f"{spread}), so more posts add to the week's total")
     return CadenceAdvice(creator, True, typical, med, lo, hi, drop_pct, bool(rises), gap_pct,
-                         len(g), n_weeks, advice, drop_range,
+                         len(g), n_weeks, advice, drop_range, plan,
                          [f"Within your own history: busy vs quiet weeks, relative to your "
                           f"{LEVEL_DAYS}-day rolling level; the knee's 80% interval is "
                           f"{lo:.1f}-{hi:.1f} posts a week (pooled with the store's creators)."])
