@@ -18,6 +18,7 @@ from recommender.datasets import make_impact_posts, make_posts
 from recommender.impact import estimate as est
 from recommender.impact.analysis import impact, impact_many
 from recommender.impact.detect import detect
+from recommender.impact.series import follower_values
 from recommender.store import Store, StoreData
 
 runner = CliRunner()
@@ -132,6 +133,21 @@ def test_cli_json_and_table(tmp_path: Path) -> None:
     table = runner.invoke(app, [*args, "--metric", "weekly"])
     assert table.exit_code == 0, table.output
     assert "verdict:" in table.stdout and "weekly" in table.stdout
+    growth = json.loads(runner.invoke(app, [*args, "--metric", "followers", "--json"]).stdout)
+    assert growth["unit"] == "week" and growth["metric"] == "followers"
+    assert {e["method"] for e in growth["estimates"]} <= {"naive", "did"}
+    assert any("not available for followers" in n for n in growth["notes"])
+
+
+def test_follower_values_are_weekly_gains_from_daily_counts() -> None:
+    days = pd.date_range("2025-01-06", periods=14, freq="D", tz="UTC")
+    counts = 1000 + 10 * np.arange(14)
+    daily = pd.DataFrame({"creator": "ana", "date": days, "metric": "followers",
+                          "value": counts})
+    out = follower_values(daily, days[0], days[-1] + pd.Timedelta(days=1))
+    # Week 1 has 6 next-day differences (the first day has none), week 2 has 7.
+    assert np.allclose(out["value"], np.log1p([60, 70]))
+    assert list(out["posted_at"]) == [days[0], days[7]]
 
 
 def test_cli_errors_are_one_line(tmp_path: Path) -> None:

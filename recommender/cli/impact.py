@@ -17,7 +17,7 @@ def impact(
     until: str | None = typer.Option(None, "--until", help="End of the period after it."),
     label: str | None = typer.Option(None, "--label", help="What changed, in your words."),
     metric: str = typer.Option("engagement", "--metric",
-                               help="engagement (per post), views (per post) or weekly."),
+                               help="engagement, views (per post); weekly, followers."),
     detect: bool = typer.Option(False, "--detect",
                                 help="Find the dates your posting changed; analyse each."),
     data: Path = typer.Option(Path(DEFAULT_DATA), "--data", help="Store directory."),

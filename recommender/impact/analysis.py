@@ -99,7 +99,9 @@ def impact_many(data: StoreData, creators: list[str], since: str | pd.Timestamp,
                          f"newest settled posts (>= {series.SETTLED_DAYS:.0f} days old) end "
                          "there")
     win = series.windows(start, end, not_before)
-    if m.unit == "week":
+    if m.name == "followers":
+        values = series.follower_values(data.account_daily, win.before[0], win.after[1])
+    elif m.unit == "week":
         values = series.weekly_values(data.posts, win.before[0], win.after[1])
     else:
         values = series.post_values(data.posts, m)
@@ -129,7 +131,8 @@ def _counterfactual(data: StoreData, win: series.Windows, m: series.Metric,
                     creators: list[str], params: dict[str, Any] | None
                     ) -> tuple[pd.DataFrame | None, str | None]:
     if m.target is None:
-        return None, "counterfactual: not available for a weekly total (the model predicts posts)"
+        return None, (f"counterfactual: not available for {m.name} (the model predicts "
+                      "posts, not weeks)")
     try:
         return residuals(data, win.after[0], win.after[1], m.target, creators, params,
                          before_from=win.before[0]), None
@@ -146,6 +149,9 @@ def _one(creator: str, groups: _Groups, cf: pd.DataFrame | None,
     ab, aa = (w["value"].to_numpy()
               for w in series.split(groups.adjusted.get(creator, empty), win))
     notes = [f"Metric: {m.label}; comparing {win.label()} (UTC)."]
+    if m.name == "followers" and creator not in groups.raw:
+        notes.append("No daily follower counts for this creator in the store: ingest TikTok "
+                     "Studio's FollowerHistory (or Total followers) export to measure growth.")
     if unit == "post":
         notes.append(f"Posts younger than {series.SETTLED_DAYS:.0f} days at collection are left "
                      "out (their counts are still growing).")
@@ -175,7 +181,9 @@ def _one(creator: str, groups: _Groups, cf: pd.DataFrame | None,
         if len(diffs) >= est.MIN_CONTROLS:
             estimates.append(est.did(own, diffs, rng, f"your change minus the mean change "
                                      f"of {len(diffs)} comparable creators, same dates"))
-        if not groups.beta:
+        if unit != "post":
+            pass  # weekly totals and follower gains are not adjusted
+        elif not groups.beta:
             notes.append("Follower counts at each post are unknown or constant in this store, "
                          "so a creator who is growing may see any date 'help': the estimates "
                          "are not adjusted for follower growth.")

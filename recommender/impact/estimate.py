@@ -145,7 +145,9 @@ def verdict(est: Estimate | None, need: int | None, unit: str) -> tuple[bool, st
     interval = f"80% interval {d['low']:+.0f}% to {d['high']:+.0f}%"
     if est.detectable:
         word = "helped" if est.effect_log > 0 else "hurt"
-        return True, f"{word}: {d['effect_pct']:+.0f}% per {unit} ({interval})"
+        caveat = ("; naive before/after only: your own trend and platform-wide swings are not "
+                  "accounted for" if est.method == "naive" else "")
+        return True, f"{word}: {d['effect_pct']:+.0f}% per {unit} ({interval}{caveat})"
     if need is not None:
         return False, (f"no detectable effect yet: too few {unit}s after the change to tell "
                        f"(need about {need} more; best guess {d['effect_pct']:+.0f}% per {unit}, "

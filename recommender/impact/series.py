@@ -34,6 +34,9 @@ METRICS: dict[str, Metric] = {
     "weekly": Metric("weekly", "total weekly engagement: log(1 + the week's weighted "
                      "interactions), weeks Monday-Sunday UTC, weeks without posts count", "week",
                      None),
+    "followers": Metric("followers", "follower growth: log(1 + new followers in the week), "
+                        "from daily follower counts (TikTok Studio's FollowerHistory), weeks "
+                        "Monday-Sunday UTC with at least 5 days of counts", "week", None),
 }
 
 
@@ -138,3 +141,34 @@ def split(frame: pd.DataFrame, win: Windows) -> tuple[pd.DataFrame, pd.DataFrame
     before = frame[(t >= win.before[0]) & (t < win.before[1])]
     after = frame[(t >= win.after[0]) & (t < win.after[1])]
     return before, after
+
+
+MIN_FOLLOWER_DAYS = 5
+
+
+def follower_values(account_daily: pd.DataFrame, lo: pd.Timestamp, hi: pd.Timestamp
+                    ) -> pd.DataFrame:
+    """``creator, posted_at (week start), value``: log1p of each week's net new followers
+    (losses count as 0), from day-to-day differences of the daily follower counts."""
+    daily = account_daily[(account_daily["metric"] == "followers")
+                          & (account_daily["date"] >= lo - pd.Timedelta(days=1))
+                          & (account_daily["date"] < hi)]
+    rows = []
+    for creator, g in daily.sort_values("date").groupby(daily["creator"].astype(str)):
+        day = g["date"].dt.tz_convert("UTC").dt.floor("D")
+        counts = pd.Series(g["value"].astype("float64").to_numpy(), index=day).groupby(
+            level=0).last()
+        gain = counts.diff()
+        gain = gain[gain.index.to_series().diff() == pd.Timedelta(days=1)]  # next-day only
+        if gain.empty:
+            continue
+        week = gain.index.tz_localize(None).to_period("W-SUN")
+        weekly = gain.groupby(week).agg(["sum", "size"])
+        weekly = weekly[weekly["size"] >= MIN_FOLLOWER_DAYS]
+        rows.append(pd.DataFrame({
+            "creator": creator, "posted_at": weekly.index.start_time.tz_localize("UTC"),
+            "value": np.log1p(weekly["sum"].clip(lower=0).to_numpy())}))
+    if not rows:
+        return pd.DataFrame({"creator": [], "posted_at": [], "value": []})
+    out = pd.concat(rows, ignore_index=True)
+    return out[(out["posted_at"] >= lo) & (out["posted_at"] < hi)]
