@@ -53,6 +53,9 @@ class CadenceAdvice:
     advice: str
     drop_range: tuple[float, float] | None = None  # 80% interval of drop_pct
     plan: int | None = None  # posts to plan for the coming week
+    # Per posts-per-week: the per-post multiplier and the week's total relative to one post,
+    # each with its 80% band (posterior quantiles); for the report's chart, not the JSON.
+    curve: pd.DataFrame | None = field(default=None, repr=False)
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -171,6 +174,24 @@ def cadence_advice(data: StoreData, creator: str, target: str = "weighted") -> C
     return advice[creator]
 
 
+def _curve(joint: np.ndarray, typical: float, busiest: int) -> pd.DataFrame:
+    """Posterior median and 80% band of the per-post multiplier and of the week's total
+    (relative to a single post) at 1..busiest posts a week."""
+    knees = RATIO_GRID[:, None] * typical
+    weights = joint.ravel()
+    order_rows = []
+    for n in range(1, max(2, busiest) + 1):
+        mult = np.exp(-DROP_GRID[None, :] * np.maximum(0.0, np.log2(n / knees))).ravel()
+        order = np.argsort(mult)
+        cdf = np.cumsum(weights[order])
+        q = [float(mult[order][min(np.searchsorted(cdf, p), len(cdf) - 1)])
+             for p in (0.1, 0.5, 0.9)]
+        order_rows.append({"posts_per_week": n, "per_post_low": q[0], "per_post": q[1],
+                           "per_post_high": q[2], "week_low": n * q[0], "week": n * q[1],
+                           "week_high": n * q[2]})
+    return pd.DataFrame(order_rows)
+
+
 def _pct(value: float) -> str:
     """Signed percent, no "-0%"."""
     n = int(round(value))
@@ -222,8 +243,9 @@ def _advice(creator: str, g: pd.DataFrame, typical: float, n_weeks: int, enough:
         advice = (f"plan at least your usual {plan} posts this week: your posts earned no "
                   f"measurably less in your busiest weeks (up to {int(g['n_week'].max())} posts"
                   f"{spread}), so more posts add to the week's total")
+    curve = _curve(joint, typical, int(g["n_week"].max()))
     return CadenceAdvice(creator, True, typical, med, lo, hi, drop_pct, bool(rises), gap_pct,
-                         len(g), n_weeks, advice, drop_range, plan,
+                         len(g), n_weeks, advice, drop_range, plan, curve,
                          [f"Within your own history: busy vs quiet weeks, relative to your "
                           f"{LEVEL_DAYS}-day rolling level; the knee's 80% interval is "
                           f"{lo:.1f}-{hi:.1f} posts a week (pooled with the store's creators)."])
@@ -236,8 +258,13 @@ def for_suggest(data: StoreData, creator: str, now: pd.Timestamp,
                 target: str = "weighted") -> dict[str, Any]:
     """``suggest``'s ``cadence`` field: the advice from posts before ``now`` only, pooled
     with the ``POOL_CREATORS`` creators with the most posts (a bounded cost on big stores)."""
+    return for_suggest_advice(data, creator, now, target).to_dict()
+
+
+def for_suggest_advice(data: StoreData, creator: str, now: pd.Timestamp,
+                       target: str = "weighted") -> CadenceAdvice:
     posts = data.posts[data.posts["posted_at"] < now]
     counts = posts["creator"].astype(str).value_counts()
     keep = {creator, *counts.index[:POOL_CREATORS]}
     scoped = StoreData(posts=posts[posts["creator"].astype(str).isin(keep)])
-    return cadence_advice(scoped, creator, target).to_dict()
+    return cadence_advice(scoped, creator, target)
