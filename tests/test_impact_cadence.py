@@ -90,3 +90,16 @@ def test_suggest_json_and_table_carry_the_cadence() -> None:
     assert set(doc["cadence"]) == CADENCE_KEYS
     table = runner.invoke(app, args)
     assert table.exit_code == 0 and "cadence: " in table.stdout
+
+
+def test_cadence_chart_is_a_png_or_none_when_thin() -> None:
+    from recommender.impact.plots import cadence_chart
+
+    data = make_impact_posts(6, 300, seed=3, change_sizes=(0.0,))
+    store = data.as_store_data()
+    creator = str(store.posts["creator"].value_counts().index[0])
+    png = cadence_chart(store, creator, data.collected_at)
+    assert png is not None and png[:8] == b"\x89PNG\r\n\x1a\n"
+    thin = make_posts(2, 30, seed=1).as_store_data()
+    now = pd.Timestamp.now(tz="UTC")
+    assert cadence_chart(thin, str(thin.posts["creator"].iloc[0]), now) is None
