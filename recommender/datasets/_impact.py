@@ -6,8 +6,7 @@ of each post's final interactions, from a separate seed stream:
 
 1. Strategy change: from ``change_at`` on, creator i's posts earn ``log(1 + s)`` more, with
    ``s`` taken in turn from ``change_sizes`` (default +20%, -20%, 0, 0, 0, 0: a third
-   change, the rest are nulls:
-   on any one date most creators in a store change nothing).
+   change, the rest are nulls; on any one date most creators in a store change nothing).
 2. Platform swing: from ``swing_at`` on, every creator's posts earn ``log(1 + swing_pct)``
    (an algorithm change or a season: what difference-in-differences must absorb).
 3. Weekly cadence with diminishing returns: a post in a calendar week (UTC, Monday-Sunday)
@@ -15,7 +14,7 @@ of each post's final interactions, from a separate seed stream:
    ``-CADENCE_DROP * max(0, log2(posts_that_week / knee))`` (-0.3 at twice the knee: x0.74;
    the week's total still rises, as ``n ** (1 - 0.43)``). The knee is creator-specific,
    ``posts_per_week x U(KNEE_LOW, KNEE_HIGH)`` clipped to [KNEE_MIN, KNEE_MAX]: the truth
-   ``cadence.advise`` should find. Below the knee more posts cost nothing per post.
+   ``impact.cadence.advise_all`` should find. Below the knee more posts cost nothing per post.
 
 The truth is in ``effects.creators`` (``change_pct``, ``change_at``, ``cadence_knee``) and
 per post in ``effects.post_components`` (``strategy``, ``swing``, ``weekly_cadence``).
