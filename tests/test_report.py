@@ -46,9 +46,9 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_report_is_self_contained_with_pngs_beside_it(written: Path) -> None:
     page = written.read_text()
-    assert page.count("data:image/png;base64,") == 3
+    assert page.count("data:image/png;base64,") == 4
     assert "<script" not in page and "http://" not in page and "https://" not in page
-    for name in ("heatmap", "engagement", "content"):
+    for name in ("heatmap", "engagement", "content", "cadence"):
         assert (written.parent / f"report-{name}.png").stat().st_size > 5_000
     assert "Model card" in page and "Next suggestions" in page
     assert "<h2>Audience" in page  # recommender.audience.report.audience_html

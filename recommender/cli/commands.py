@@ -14,3 +14,4 @@ from recommender.cli import score
 from recommender.cli import plan
 from recommender.cli import report
 from recommender.cli import audience
+from recommender.cli import impact

@@ -108,5 +108,7 @@ def render_suggestions(result, console) -> None:  # type: ignore[no-untyped-def]
         console.print(f"{n}. {'; '.join(s.reasons) or 'no single decision stands out'}")
     for what in result.what_ifs or []:
         console.print(f"what if: {what['what']}")
+    if result.cadence is not None:
+        console.print(f"cadence: {result.cadence['advice']}")
     for note in result.notes:
         console.print(note, style="dim")

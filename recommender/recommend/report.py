@@ -42,6 +42,8 @@ def write_report(data: StoreData, model: Any, creator: str, out: str | Path,
     """``suggested``: the creator's suggestions when the caller already has them."""
     import matplotlib
 
+    from recommender.impact.plots import cadence_chart
+
     matplotlib.use("Agg")
     result = suggested if suggested is not None else suggest(data, model, creator, now=now)
     target = str(getattr(model, "target", "weighted"))
@@ -54,6 +56,7 @@ def write_report(data: StoreData, model: Any, creator: str, out: str | Path,
             "heatmap": _heatmap(result),
             "engagement": _engagement(data.posts, creator, target, result.timezone),
             "content": _content(data.posts, creator, target, result),
+            "cadence": cadence_chart(data, creator, result.now, target),  # recommender.impact
         }
     images = []
     for name, png in charts.items():
@@ -155,7 +158,7 @@ def _page(result: SuggestResult, charts: dict[str, bytes | None], manifest: dict
              f"{result.horizon_days} days after posting. Time zone {e(result.timezone)}.</p>",
              "<ul>" + "".join(f"<li>{e(n)}</li>" for n in result.notes) + "</ul>"]
     titles = {"heatmap": "When to post", "engagement": "Engagement over time",
-              "content": "Hashtags and sounds"}
+              "content": "Hashtags and sounds", "cadence": "How many posts a week"}
     for name, png in charts.items():
         if png is not None:
             data = base64.b64encode(png).decode("ascii")

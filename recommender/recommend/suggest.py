@@ -75,6 +75,7 @@ class SuggestResult:
     level: float = 0.0  # percent: your usual post now vs your trailing median
     usual: float = 0.0  # count: your usual post now, predicted
     draft: dict[str, Any] | None = None  # the draft's own prediction
+    cadence: dict[str, Any] | None = None  # impact.cadence.for_suggest: posts to plan a week
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -93,6 +94,8 @@ class SuggestResult:
             out["draft"] = self.draft
         if self.what_ifs is not None:
             out["what_ifs"] = self.what_ifs
+        if self.cadence is not None:
+            out["cadence"] = self.cadence
         return out
 
 
@@ -113,7 +116,11 @@ def suggest(data: StoreData, model: Any, creator: str, *, days: int = 7, top: in
                          "--exclude-weekdays; widen the window")
     batch = _batch(data, profile, trends, slots, draft, when, target, model)
     scored = score_batch(model, batch.frame, data)
-    return _result(data, model, profile, trends, batch, scored, top, draft, when, now is None)
+    result = _result(data, model, profile, trends, batch, scored, top, draft, when, now is None)
+    from recommender.impact.cadence import for_suggest
+
+    result.cadence = for_suggest(data, creator, when, target)
+    return result
 
 
 @dataclass

@@ -1,0 +1,270 @@
+"""Cadence advice: how a creator's posts respond to posting more in a week, within creator.
+
+For each settled post: its outcome relative to the creator's own slow level (the centred
+rolling median of their outcomes over ``LEVEL_DAYS``: growth and seasons are removed, and
+nothing is compared across creators), the number of posts the creator made that UTC week
+(Monday-Sunday) and the hours since their previous post. The per-post response is a knee:
+
+    r = -drop x max(0, log2(posts_that_week / knee)) + gap_slope x log2(gap hours) + noise
+
+flat up to ``knee`` posts a week, then ``drop`` less per doubling. For every knee on a grid
+(as a multiple of the creator's typical week) a least-squares fit gives the creator's
+profile likelihood; the pooled prior over the knee is the average of all creators'
+posteriors, iterated (empirical Bayes by EM), and each creator's posterior = likelihood x
+prior: a creator with little history is shrunk to what the store's creators show. The
+week's total is ``n x exp(per-post response)``: it still rises past the knee while
+``drop < ln 2``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from recommender.engagement import log_engagement
+from recommender.impact.series import settled_posts
+from recommender.store import StoreData
+
+LEVEL_DAYS = 91
+MIN_POSTS = 40
+MIN_WEEKS = 12
+RATIO_GRID = np.round(np.arange(0.3, 2.51, 0.05), 2)  # knee / the creator's typical week
+DROP_GRID = np.round(np.arange(0.0, 1.01, 0.05), 2)  # log per doubling past the knee
+CLIP_SD = 2.5
+EM_STEPS = 10
+
+
+@dataclass
+class CadenceAdvice:
+    creator: str
+    enough_history: bool
+    typical_per_week: float  # the creator's median posts in a week they posted
+    knee: float | None  # posts per week beyond which each post earns less (posterior median)
+    knee_low: float | None  # 80% interval
+    knee_high: float | None
+    drop_pct: float | None  # per-post change per doubling of the week's posts past the knee
+    week_total_rises: bool | None
+    gap_pct: float | None  # per-post change per doubling of the gap since the last post
+    n_posts: int
+    n_weeks: int
+    advice: str
+    drop_range: tuple[float, float] | None = None  # 80% interval of drop_pct
+    plan: int | None = None  # posts to plan for the coming week
+    # Per posts-per-week: the per-post multiplier and the week's total relative to one post,
+    # each with its 80% band (posterior quantiles); for the report's chart, not the JSON.
+    curve: pd.DataFrame | None = field(default=None, repr=False)
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        def r(v: float | None) -> float | None:
+            return None if v is None else round(float(v), 1) + 0.0  # no "-0.0"
+
+        return {"enough_history": self.enough_history,
+                "typical_per_week": r(self.typical_per_week), "plan_per_week": self.plan,
+                "advised_per_week": r(self.knee),
+                "low": r(self.knee_low), "high": r(self.knee_high),
+                "drop_pct_per_doubling": r(self.drop_pct),
+                "drop_low": r(self.drop_range[0]) if self.drop_range else None,
+                "drop_high": r(self.drop_range[1]) if self.drop_range else None,
+                "week_total_rises": self.week_total_rises,
+                "gap_pct_per_doubling": r(self.gap_pct), "n_posts": self.n_posts,
+                "n_weeks": self.n_weeks, "advice": self.advice, "notes": self.notes}
+
+
+def post_table(data: StoreData, target: str = "weighted") -> pd.DataFrame:
+    """Per settled post: creator, residual vs the creator's rolling level, week count, gap."""
+    posts = data.posts.sort_values(["creator", "posted_at"], kind="stable")
+    creator = posts["creator"].astype(str)
+    week = posts["posted_at"].dt.tz_convert("UTC").dt.tz_localize(None).dt.to_period("W-SUN")
+    n_week = posts.groupby([creator, week])["post_id"].transform("size").to_numpy()
+    gap = posts.groupby(creator)["posted_at"].diff().dt.total_seconds().to_numpy() / 3600.0
+    frame = pd.DataFrame({"creator": creator.to_numpy(), "posted_at": posts["posted_at"],
+                          "n_week": n_week, "log_gap": np.log2(np.clip(gap, 1.0, 168.0)),
+                          "week": week.to_numpy()}, index=posts.index)
+    kept = settled_posts(posts)
+    frame = frame.loc[kept.index].assign(y=log_engagement(kept, target))
+    frame = frame[np.isfinite(frame["y"]) & np.isfinite(frame["log_gap"])]
+    level = _level_without_own_week(frame)
+    frame["r"] = frame["y"].to_numpy() - level
+    return frame[np.isfinite(frame["r"])]
+
+
+def _level_without_own_week(frame: pd.DataFrame) -> np.ndarray:
+    """The creator's mean outcome over a centred ``LEVEL_DAYS`` window, leaving out the
+    post's own week: a busy week's weaker posts must not lower the level they are compared
+    with (that would hide the very drop being measured). Outcomes winsorised per creator."""
+    out = np.full(len(frame), np.nan)
+    half = pd.Timedelta(days=LEVEL_DAYS / 2)
+    for _, idx in frame.groupby("creator", sort=False).indices.items():
+        g = frame.iloc[idx]
+        y = g["y"].to_numpy()
+        med = np.median(y)
+        mad = 1.4826 * np.median(np.abs(y - med)) or 1.0
+        y = np.clip(y, med - CLIP_SD * mad, med + CLIP_SD * mad)
+        t = g["posted_at"].dt.tz_convert(None).to_numpy()
+        csum = np.concatenate([[0.0], np.cumsum(y)])
+        lo = np.searchsorted(t, t - half.to_timedelta64())
+        hi = np.searchsorted(t, t + half.to_timedelta64(), side="right")
+        codes = pd.factorize(g["week"])[0]
+        wsum = pd.Series(y).groupby(codes).transform("sum").to_numpy()
+        wcnt = pd.Series(y).groupby(codes).transform("size").to_numpy()
+        total, count = csum[hi] - csum[lo] - wsum, (hi - lo) - wcnt
+        out[idx] = np.where(count >= 5, total / np.maximum(count, 1), np.nan)
+    return out
+
+
+def _profile(g: pd.DataFrame, typical: float) -> np.ndarray:
+    """Log likelihood over (knee ratio, drop) on the grids; the gap slope is profiled out
+    (least squares). Residuals are winsorised at ``CLIP_SD`` robust SDs: one viral post
+    must not decide a creator's cadence."""
+    r = g["r"].to_numpy()
+    scale = 1.4826 * float(np.median(np.abs(r - np.median(r)))) or 1.0
+    r = np.clip(r, np.median(r) - CLIP_SD * scale, np.median(r) + CLIP_SD * scale)
+    r = r - r.mean()
+    lg = g["log_gap"].to_numpy() - g["log_gap"].mean()
+    lg_ss = max(float(lg @ lg), 1e-9)
+    n = len(r)
+    n_week = g["n_week"].to_numpy(dtype="float64")
+    ll = np.empty((len(RATIO_GRID), len(DROP_GRID)))
+    for i, ratio in enumerate(RATIO_GRID):
+        x = np.maximum(0.0, np.log2(n_week / (ratio * typical)))
+        x = x - x.mean()
+        e = r[:, None] + x[:, None] * DROP_GRID[None, :]  # what the knee does not explain
+        sse = (e ** 2).sum(axis=0) - (lg @ e) ** 2 / lg_ss
+        ll[i] = -0.5 * n * np.log(np.maximum(sse, 1e-9) / n)
+    return ll
+
+
+def _gap_slope(g: pd.DataFrame, typical: float, ratio: float, drop: float) -> float:
+    x = np.maximum(0.0, np.log2(g["n_week"].to_numpy() / (ratio * typical)))
+    e = g["r"].to_numpy() + drop * x
+    lg = g["log_gap"].to_numpy() - g["log_gap"].mean()
+    return float(lg @ (e - e.mean()) / max(float(lg @ lg), 1e-9))
+
+
+def advise_all(data: StoreData, target: str = "weighted") -> dict[str, CadenceAdvice]:
+    """Cadence advice for every creator in ``data`` (one pooled prior for all)."""
+    table = post_table(data, target)
+    fits = {}
+    for c, g in table.groupby("creator", sort=False):
+        weeks = g.groupby("week")["n_week"].first()
+        typical = float(weeks.median())
+        enough = len(g) >= MIN_POSTS and len(weeks) >= MIN_WEEKS and weeks.nunique() >= 3
+        fits[c] = (g, typical, len(weeks), enough, _profile(g, typical) if len(g) >= 8 else None)
+    liks = [np.exp(f[4] - f[4].max()) for f in fits.values() if f[3]]
+    flat = np.full((len(RATIO_GRID), len(DROP_GRID)), 1.0 / (len(RATIO_GRID) * len(DROP_GRID)))
+    prior = flat
+    for _ in range(EM_STEPS if liks else 0):
+        # Empirical Bayes by EM: the prior becomes the creators' mean posterior, so what
+        # most creators show (e.g. how steep the drop is) sharpens each one's estimate.
+        posts = [lk * prior for lk in liks]
+        prior = 0.9 * np.mean([p / p.sum() for p in posts], axis=0) + 0.1 * flat
+    return {c: _advice(c, *f, prior) for c, f in fits.items()}
+
+
+def cadence_advice(data: StoreData, creator: str, target: str = "weighted") -> CadenceAdvice:
+    """Cadence advice for one creator, pooled with every creator in the store."""
+    advice = advise_all(data, target)
+    if creator not in advice:
+        return CadenceAdvice(creator, False, 0.0, None, None, None, None, None, None, 0, 0,
+                             "not enough data: no settled posts to learn your cadence from")
+    return advice[creator]
+
+
+def _curve(joint: np.ndarray, typical: float, busiest: int) -> pd.DataFrame:
+    """Posterior median and 80% band of the per-post multiplier and of the week's total
+    (relative to a single post) at 1..busiest posts a week."""
+    knees = RATIO_GRID[:, None] * typical
+    weights = joint.ravel()
+    order_rows = []
+    for n in range(1, max(2, busiest) + 1):
+        mult = np.exp(-DROP_GRID[None, :] * np.maximum(0.0, np.log2(n / knees))).ravel()
+        order = np.argsort(mult)
+        cdf = np.cumsum(weights[order])
+        q = [float(mult[order][min(np.searchsorted(cdf, p), len(cdf) - 1)])
+             for p in (0.1, 0.5, 0.9)]
+        order_rows.append({"posts_per_week": n, "per_post_low": q[0], "per_post": q[1],
+                           "per_post_high": q[2], "week_low": n * q[0], "week": n * q[1],
+                           "week_high": n * q[2]})
+    return pd.DataFrame(order_rows)
+
+
+def _pct(value: float) -> str:
+    """Signed percent, no "-0%"."""
+    n = int(round(value))
+    return f"{n:+d}%" if n else "0%"
+
+
+def _less(value: float) -> str:
+    """A negative change as a plain amount ("12%"), for "... less"."""
+    return f"{abs(int(round(value)))}%"
+
+
+def _advice(creator: str, g: pd.DataFrame, typical: float, n_weeks: int, enough: bool,
+            fit: np.ndarray | None, prior: np.ndarray
+            ) -> CadenceAdvice:
+    if not enough or fit is None:
+        return CadenceAdvice(
+            creator, False, typical, None, None, None, None, None, None, len(g), n_weeks,
+            f"not enough data to advise a cadence ({len(g)} settled posts over {n_weeks} "
+            f"weeks; need {MIN_POSTS} over {MIN_WEEKS}, with busy and quiet weeks)")
+    joint = np.exp(fit - fit.max()) * prior
+    joint /= joint.sum()
+    post = joint.sum(axis=1)  # over the knee
+    cdf = np.cumsum(post)
+    knees = RATIO_GRID * typical
+    lo, med, hi = (float(knees[min(np.searchsorted(cdf, q), len(cdf) - 1)])
+                   for q in (0.1, 0.5, 0.9))
+    drop_post = joint.sum(axis=0)
+    drop = float(drop_post @ DROP_GRID)
+    drop_pct = float(np.expm1(-drop) * 100)
+    dcdf = np.cumsum(drop_post)
+    d_lo, d_hi = (float(DROP_GRID[min(np.searchsorted(dcdf, q), len(dcdf) - 1)])
+                  for q in (0.1, 0.9))
+    drop_range = (float(np.expm1(-d_hi) * 100), float(np.expm1(-d_lo) * 100))
+    best = np.unravel_index(np.argmax(joint), joint.shape)
+    gap_pct = float(np.expm1(_gap_slope(g, typical, RATIO_GRID[best[0]],
+                                        DROP_GRID[best[1]])) * 100)
+    rises = drop < np.log(2)
+    total = "the week's total still rises" if rises else "the week's total falls"
+    advice = (f"plan about {max(1, round(med))} posts this week "
+              f"({max(1, int(np.floor(lo)))}-{max(1, int(np.ceil(hi)))} a week): beyond about "
+              f"{med:.0f}, each doubling of the week's posts earns {_less(drop_pct)} less per "
+              f"post (80% interval {_less(drop_range[1])} to {_less(drop_range[0])} less), but "
+              f"{total}")
+    plan = max(1, round(med))
+    if d_lo <= 0.0:  # the drop's interval reaches zero: no evidence of a limit
+        plan = max(1, round(typical))
+        spread = (f"; per doubling, 80% interval {_pct(drop_range[0])} to "
+                  f"{_pct(drop_range[1])}" if round(drop_range[0]) else "")
+        advice = (f"plan at least your usual {plan} posts this week: your posts earned no "
+                  f"measurably less in your busiest weeks (up to {int(g['n_week'].max())} posts"
+                  f"{spread}), so more posts add to the week's total")
+    curve = _curve(joint, typical, int(g["n_week"].max()))
+    return CadenceAdvice(creator, True, typical, med, lo, hi, drop_pct, bool(rises), gap_pct,
+                         len(g), n_weeks, advice, drop_range, plan, curve,
+                         [f"Within your own history: busy vs quiet weeks, relative to your "
+                          f"{LEVEL_DAYS}-day rolling level; the knee's 80% interval is "
+                          f"{lo:.1f}-{hi:.1f} posts a week (pooled with the store's creators)."])
+
+
+POOL_CREATORS = 50
+
+
+def for_suggest(data: StoreData, creator: str, now: pd.Timestamp,
+                target: str = "weighted") -> dict[str, Any]:
+    """``suggest``'s ``cadence`` field: the advice from posts before ``now`` only, pooled
+    with the ``POOL_CREATORS`` creators with the most posts (a bounded cost on big stores)."""
+    return for_suggest_advice(data, creator, now, target).to_dict()
+
+
+def for_suggest_advice(data: StoreData, creator: str, now: pd.Timestamp,
+                       target: str = "weighted") -> CadenceAdvice:
+    posts = data.posts[data.posts["posted_at"] < now]
+    counts = posts["creator"].astype(str).value_counts()
+    keep = {creator, *counts.index[:POOL_CREATORS]}
+    scoped = StoreData(posts=posts[posts["creator"].astype(str).isin(keep)])
+    return cadence_advice(scoped, creator, target)
