@@ -50,7 +50,7 @@ def test_report_is_self_contained_with_pngs_beside_it(written: Path) -> None:
     assert "<script" not in page and "http://" not in page and "https://" not in page
     for name in ("heatmap", "engagement", "content", "cadence"):
         assert (written.parent / f"report-{name}.png").stat().st_size > 5_000
-    assert "Model card" in page and "Next suggestions" in page
+    assert "How far to trust this" in page and "Next suggestions" in page
     assert "<h2>Audience" in page  # recommender.audience.report.audience_html
 
 

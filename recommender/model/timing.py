@@ -207,8 +207,7 @@ class TimingProfile:
         best = np.argmax(week, axis=1)
         typical = np.argsort(week, axis=1)[:, 84]  # the median slot
         diff = WEEK_BASIS[best] - WEEK_BASIS[typical]
-        point = np.take_along_axis(week, best[:, None], 1)[:, 0] - np.take_along_axis(
-            week, typical[:, None], 1)[:, 0]
+        point = np.max(week, axis=1) - np.median(week, axis=1)  # as the heatmap reads it
         sd = np.sqrt(np.maximum(np.einsum("ij,ijk,ik->i", diff, cov, diff), 0.0))
         lift = lift_to_percent(point)
         low = lift_to_percent(np.maximum(point - Z80 * sd, 0.0))

@@ -18,7 +18,7 @@ from recommender.engagement import TARGETS, lift_to_percent
 from recommender.plan.solve import naive_choice
 from recommender.recommend.explain import reason_codes
 from recommender.recommend.score import _local_iso
-from recommender.recommend.scoring import Scored
+from recommender.recommend.scoring import Scored, to_count
 
 if TYPE_CHECKING:
     from recommender.plan.job import PlanResult
@@ -103,7 +103,7 @@ def _rows(frame: pd.DataFrame, queries: pd.DataFrame, placed: list[pd.DataFrame]
     out["planned_at"] = np.asarray(iso_texts, dtype=object)[iso_codes]
     out["timezone"] = every["zone"].to_numpy()
     for column in ("predicted", "low", "high"):
-        out[column] = np.round(np.expm1(every[column].to_numpy()), 1)
+        out[column] = np.round(to_count(every[column].to_numpy()), 1)
     out["lift_pct"] = np.round(lift_to_percent(every["lift"].to_numpy()), 1)
     out["rank"] = (every.groupby("creator")["predicted"].rank(ascending=False, method="first")
                    .astype("Int64").to_numpy())
@@ -178,7 +178,7 @@ def _unplaced(frame: pd.DataFrame, queries: pd.DataFrame, ok: np.ndarray, rows: 
 
 
 def _total(pred: pd.DataFrame) -> tuple[float, float, float]:
-    return tuple(float(np.round(np.expm1(pred[c].to_numpy(dtype="float64")).sum(), 1))
+    return tuple(float(np.round(to_count(pred[c].to_numpy(dtype="float64")).sum(), 1))
                  for c in ("predicted", "low", "high"))  # type: ignore[return-value]
 
 

@@ -55,12 +55,12 @@ def pct(log_difference: float) -> str:
     return f"{value:+.0f}%"
 
 
-def pick_groups(delta: pd.Series, most: int = 4, least: int = 2) -> list[str]:
-    """The actionable groups that move this candidate most, largest first.
-
-    Groups below MIN_REASON_PCT are left out unless that leaves fewer than ``least``.
+def pick_groups(delta: pd.Series, most: int = 4, least: int = 2,
+                groups: tuple[str, ...] = ACTIONABLE) -> list[str]:
+    """The ``groups`` (actionable ones by default) that move this candidate most, largest
+    first. Groups below MIN_REASON_PCT are left out unless that leaves fewer than ``least``.
     """
-    actionable = delta[list(ACTIONABLE)].astype(float)
+    actionable = delta[list(groups)].astype(float)
     order = actionable.abs().sort_values(ascending=False, kind="stable").index
     big = [g for g in order if abs(float(lift_to_percent(actionable[g]))) >= MIN_REASON_PCT]
     chosen = big[:most]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,7 +50,7 @@ def write_report(data: StoreData, model: Any, creator: str, out: str | Path,
     out.parent.mkdir(parents=True, exist_ok=True)
     # Labels come from the data (hashtags, sounds, zones): "$a^$" must print as written,
     # not be parsed (and crash) as mathtext.
-    with matplotlib.rc_context({"text.parse_math": False}):
+    with matplotlib.rc_context({"text.parse_math": False, "font.family": _fonts()}):
         charts = {
             "heatmap": _heatmap(result),
             "engagement": _engagement(data.posts, creator, target, result.timezone),
@@ -71,6 +70,20 @@ def write_report(data: StoreData, model: Any, creator: str, out: str | Path,
     return ReportResult(html=str(out), images=images, creator=creator)
 
 
+# Captions, hashtags and handles are often CJK or emoji: each glyph falls back along this
+# list (matplotlib >= 3.6), using only the families installed here.
+FONT_FALLBACK = ("DejaVu Sans", "Noto Sans CJK JP", "Noto Sans CJK SC", "Noto Sans JP",
+                 "WenQuanYi Zen Hei", "Droid Sans Fallback", "Noto Color Emoji", "Noto Emoji",
+                 "Symbola")
+
+
+def _fonts() -> list[str]:
+    from matplotlib import font_manager
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    return [name for name in FONT_FALLBACK if name in installed] or ["sans-serif"]
+
+
 def _png(fig: Any) -> bytes:
     import matplotlib.pyplot as plt
 
@@ -87,18 +100,23 @@ def _heatmap(result: SuggestResult) -> bytes:
     for key, value in result.profile.items():
         day, hour = key.split()
         grid[DAYS.index(day), int(hour)] = value
+    barely = result.timing.barely_matters
+    if barely:  # the same verdict as the notes: every slot counts the same
+        grid = np.where(np.isfinite(grid), 0.0, np.nan)
     fig, ax = plt.subplots(figsize=(10, 3.4))
     limit = max(1.0, float(np.nanmax(np.abs(grid)))) if np.isfinite(grid).any() else 1.0
     image = ax.imshow(grid, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
     ax.set_yticks(range(7), DAYS)
     ax.set_xticks(range(0, 24, 2), [f"{h:02d}" for h in range(0, 24, 2)])
     ax.set_xlabel(f"local hour ({result.timezone})")
-    ax.set_title("Predicted lift of your usual post by slot (% vs your median slot)")
+    ax.set_title("Timing barely matters for you: every slot counts the same" if barely else
+                 "Your timing profile: lift of a post by slot (% vs your median slot)")
     fig.colorbar(image, ax=ax, label="%")
     return _png(fig)
 
 
 def _engagement(posts: pd.DataFrame, creator: str, target: str, zone: str) -> bytes | None:
+    import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
 
     own = posts[posts["creator"] == creator].sort_values("posted_at")
@@ -111,6 +129,9 @@ def _engagement(posts: pd.DataFrame, creator: str, target: str, zone: str) -> by
     ax.scatter(when, value.clip(lower=1), s=10, alpha=0.6, label="posts")
     ax.plot(when, trailing.clip(lower=1), color="black", label=f"trailing median ({TRAILING})")
     ax.set_yscale("log")
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # no overlapping dates
     ax.set_title("Engagement per post over time")
     ax.legend(loc="upper left")
     return _png(fig)
@@ -165,7 +186,7 @@ def _page(result: SuggestResult, charts: dict[str, bytes | None], manifest: dict
             parts.append(f"<h2>{titles[name]}</h2><img alt='{name}' "
                          f"src='data:image/png;base64,{data}'>")
     parts.append("<h2>Next suggestions</h2>" + _suggestion_table(result))
-    parts.append("<h2>Model card</h2>" + _model_card(manifest, result))
+    parts.append("<h2>How far to trust this</h2>" + _trust(manifest, result))
     style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
              "img{max-width:100%}table{border-collapse:collapse}td,th{border:1px solid #ccc;"
              "padding:4px 8px;text-align:left;vertical-align:top}.muted{color:#666}")
@@ -187,15 +208,39 @@ def _suggestion_table(result: SuggestResult) -> str:
     return "<table>" + "".join(rows) + "</table>"
 
 
-def _model_card(manifest: dict[str, Any], result: SuggestResult) -> str:
+def _trust(manifest: dict[str, Any], result: SuggestResult) -> str:
+    """The backtest beside the baselines, in words (the raw manifest stays in the model
+    directory's manifest.json and in `train --json`)."""
     e = html.escape
-    rows = [("model", result.model), ("target", result.target_label),
-            ("horizon", f"{result.horizon_days} days")]
-    for key, value in manifest.items():
-        if key in ("feature_names", "categories", "features", "categorical_features"):
-            continue
-        text = value if isinstance(value, str) else json.dumps(value, default=str, indent=1)
-        rows.append((key, text[:2000]))
-    body = "".join(f"<tr><th>{e(str(k))}</th><td><pre>{e(str(v))}</pre></td></tr>"
-                   for k, v in rows)
-    return f"<table>{body}</table>"
+    backtest = manifest.get("backtest") or {}
+    methods = {m.get("method"): m for m in backtest.get("methods", []) if isinstance(m, dict)}
+    model, median = methods.get("model"), methods.get("creator_median")
+    lines = [f"Model {e(str(result.model))}, trained on posts up to "
+             f"{e(str((manifest.get('training_window') or {}).get('last_post', '?'))[:10])}."]
+    if model and median and model.get("mae") is not None and median.get("mae") is not None:
+        gain = 1 - float(model["mae"]) / float(median["mae"])
+        verb = "better" if gain >= 0 else "worse"
+        lines.append(
+            f"Checked by time ({backtest.get('folds', '?')} folds, {int(model.get('n') or 0):,} "
+            f"posts each predicted only from earlier data): its typical error is "
+            f"{float(model['mae']):.2f} on the log scale (a factor of about "
+            f"{np.exp(float(model['mae'])):.1f}), {abs(gain):.0%} {verb} than simply "
+            f"expecting each creator's own trailing median.")
+        if model.get("coverage") is not None:
+            lines.append(f"Its {result_interval(manifest)} intervals held "
+                         f"{float(model['coverage']):.0%} of the outcomes.")
+        within = model.get("within_creator_spearman")
+        if within is not None:
+            lines.append(f"Ranking one creator's posts against each other: Spearman "
+                         f"{float(within):+.2f} (0 = no better than chance), the trailing "
+                         f"median {float(median.get('within_creator_spearman') or 0):+.2f}.")
+    else:
+        lines.append("No backtest is recorded with this model: retrain it with "
+                     "`recommender train` to see how far its figures hold.")
+    lines.append(e(result.timing.note()))
+    return "".join(f"<p>{line}</p>" for line in lines)
+
+
+def result_interval(manifest: dict[str, Any]) -> str:
+    level = manifest.get("interval")
+    return f"{float(level):.0%}" if isinstance(level, (int, float)) else "prediction"

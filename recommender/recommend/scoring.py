@@ -177,5 +177,6 @@ def _model_error(exc: Exception) -> ModelError:
 
 
 def to_count(log_values: np.ndarray | pd.Series) -> np.ndarray:
-    """Log-scale prediction back on the count scale for display."""
-    return np.expm1(np.asarray(log_values, dtype="float64"))
+    """Log-scale prediction back on the count scale for display: never below 0 (counts
+    are log1p-transformed, so a log value under 0 is an interval reaching below nothing)."""
+    return np.maximum(np.expm1(np.asarray(log_values, dtype="float64")), 0.0)

@@ -173,12 +173,6 @@ def _result(data: StoreData, model: Any, profile: cand.CreatorProfile, trends: T
     own_slot = [c for c in slots.names(model.config) if c in scored.table]
     usual = probe & (batch.frame["local"].map(lambda t: t.hour) == profile.usual_hour).to_numpy()
     usual = usual if usual.any() else probe
-    # SHAP values cost ~100x a prediction: only for the rows whose reasons are read (the
-    # usual post, which reasons are measured against, and the picks below). Past posts need
-    # them only for an old model without the own-slot features (see _own_slot_evidence).
-    explained = usual | (hist & (not own_slot))
-    groups = scored.groups_for(np.flatnonzero(explained)).reindex(range(len(part)))
-    reference = groups[usual].mean()
     # "Your usual post now": the usual post at the usual hour, averaged over the week's days.
     # Lift = this choice vs it; level = it vs the trailing median (the creator's momentum).
     usual_pred = float(pred.loc[usual, "predicted"].mean())
@@ -188,6 +182,11 @@ def _result(data: StoreData, model: Any, profile: cand.CreatorProfile, trends: T
         effect = TimingEffect.from_profile(timing_model.summary(profile.creator))
         heat = _week_map(timing_model.week(profile.creator))
     else:
+        # A model without a timing profile (trained by an older version): its timing is
+        # checked here on the creator's past posts. SHAP values of past posts are needed
+        # only for a model without the own-slot features either (see _own_slot_evidence).
+        groups = (scored.groups_for(np.flatnonzero(hist)).reindex(range(len(part)))
+                  if not own_slot else pd.DataFrame({"timing": np.zeros(len(part))}))
         # The timing profile: the usual post moved to each hour of the week with nothing
         # else changed (the full prediction of the probe also moves with cadence and trend
         # dates over the week, which is not "timing").
@@ -201,9 +200,11 @@ def _result(data: StoreData, model: Any, profile: cand.CreatorProfile, trends: T
         heat = _profile_map(batch.frame[probe], pred.loc[probe])
     grid_idx = np.flatnonzero(part == "grid")
     picks = diverse_top(batch.frame.iloc[grid_idx], pred.iloc[grid_idx]["predicted"], top)
-    pick_groups = scored.groups_for(picks)
-    suggestions = [_suggestion(batch, scored, i, pick_groups.loc[i] - reference, profile,
-                               usual_pred) for i in picks]
+    # Where timing barely matters no slot is a reason (its tie-break is no effect to cite).
+    dropped = ("timing",) if effect.barely_matters else ()
+    suggestions = [_suggestion(batch, scored, i,
+                               _one_change_at_a_time(scored, batch, usual, i).drop(list(dropped)),
+                               profile, usual_pred) for i in picks]
     baseline = float(np.median(to_count(pred.loc[probe, "baseline"])))
     what_ifs = (whatif.describe(batch.frame[part == "whatif"], pred[part == "whatif"],
                                 trends, profile) if draft is not None else None)
@@ -257,8 +258,8 @@ def diverse_top(frame: pd.DataFrame, predicted: pd.Series, top: int) -> list[int
 
 def _suggestion(batch: _Batch, scored: Scored, i: int, delta: pd.Series,
                 profile: cand.CreatorProfile, usual_pred: float) -> Suggestion:
-    """Candidate ``i``; ``delta``: its group contributions minus the usual post's (they add
-    up to its prediction minus the usual post's: the choice part of the lift)."""
+    """Candidate ``i``; ``delta``: each decision's worth on its own vs the usual post; what
+    they leave of the choice part of the lift (interactions, the date) is stated too."""
     row = batch.frame.iloc[i]
     pred = scored.pred.iloc[i]
     choice = float(pred["predicted"]) - usual_pred
@@ -270,7 +271,8 @@ def _suggestion(batch: _Batch, scored: Scored, i: int, delta: pd.Series,
         "hashtags": explain.hashtags_text(row["hashtags"]),
         "duration": float(row["duration_s"]), "usual_duration": profile.median_duration,
     }
-    shown = explain.pick_groups(delta)
+    shown = explain.pick_groups(delta, groups=tuple(g for g in explain.ACTIONABLE
+                                                    if g in delta.index))
     rest = choice - float(delta[shown].sum())
     if abs(float(lift_to_percent(rest))) >= explain.MIN_REASON_PCT and len(shown) == 4:
         shown = shown[:3]  # four lines at most, the remainder among them
@@ -285,6 +287,21 @@ def _suggestion(batch: _Batch, scored: Scored, i: int, delta: pd.Series,
         high=float(to_count(pred["high"])), lift=float(lift_to_percent(choice)),
         reasons=reasons, vs_baseline=float(lift_to_percent(pred["lift"])),
     )
+
+
+def _one_change_at_a_time(scored: Scored, batch: _Batch, usual: np.ndarray, i: int
+                          ) -> pd.Series:
+    """What each decision of candidate ``i`` is worth on its own: the usual post nearest in
+    time with only that decision's features taken from the candidate, minus that usual post
+    (exact predictions, not attributions: a caption left as usual is worth exactly 0, which
+    SHAP's shares of interactions do not guarantee)."""
+    rows = np.flatnonzero(usual)
+    stamps = pd.DatetimeIndex(batch.frame["posted_at"]).as_unit("s").asi8
+    base = int(rows[np.argmin(np.abs(stamps[rows] - stamps[i]))])
+    before = float(scored.pred["predicted"].iloc[base])
+    delta = {g: float(scored.only_group_varies(g, base, np.array([i]))[0]) - before
+             for g in explain.ACTIONABLE}
+    return pd.Series(delta | {"history": 0.0})
 
 
 def _draft_prediction(frame: pd.DataFrame, pred: pd.DataFrame, usual_pred: float
