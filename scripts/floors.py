@@ -1,4 +1,5 @@
-"""Print a pip constraints file pinning every dependency to the floor pyproject.toml declares.
+"""Print a pip constraints file pinning every dependency to the floor pyproject.toml declares
+(its release series: ``pandas>=2.2`` -> ``pandas==2.2.*``).
 
 CI installs the project twice: once as a newcomer gets it (the newest releases the ranges
 allow) and once with these pins (`pip install -c <(python scripts/floors.py) -e ".[test]"`),
@@ -23,7 +24,8 @@ def floors(pyproject: Path) -> list[str]:
     for requirement in project["dependencies"]:
         match = FLOOR.match(requirement)
         if match:
-            pins.append(f"{match.group(1)}=={match.group(2)}")
+            # The floor's release series: "ortools>=9.10" has no 9.10.0, only 9.10.4067.
+            pins.append(f"{match.group(1)}=={match.group(2)}.*")
     return pins
 
 
