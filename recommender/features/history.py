@@ -21,6 +21,7 @@ from recommender.features.context import (
     State,
     asof_before,
     creator_counts,
+    cumulative_counts,
     group_starts,
     key_time_order,
     to_ns,
@@ -50,6 +51,10 @@ def compute(ctx: Context) -> dict[str, np.ndarray]:
     key, t = q["ckey"].to_numpy(), q["t"].to_numpy()
     n_prev = asof_before(key, t, creator_counts(ctx), ["count"])["count"]
     out = {"n_prev_posts": np.nan_to_num(n_prev, nan=0.0)}
+    known = asof_before(key, t, _known_counts(ctx), ["count"])["count"]
+    # Not a feature: how far the row is from its creator's last known outcome (earlier posts
+    # still unsettled or hidden); the intervals widen with it.
+    out[DISTANCE] = out["n_prev_posts"] - np.nan_to_num(known, nan=0.0)
     out.update(engagement_at(ctx, "queries"))
     if len(config.history_windows) > 1:
         short, long = min(config.history_windows), max(config.history_windows)
@@ -57,6 +62,17 @@ def compute(ctx: Context) -> dict[str, np.ndarray]:
             f"eng_median_last{long}"]
     out.update(_followers(ctx, key, t))
     return out
+
+
+DISTANCE = "posts_since_known"
+
+
+def _known_counts(ctx: Context) -> State:
+    """Per-creator counts of settled posts with a known outcome (what history can see)."""
+    def build() -> State:
+        local = ctx.local[np.isfinite(ctx.local["outcome"].to_numpy())]
+        return cumulative_counts(local["ckey"].to_numpy(), local["t"].to_numpy())
+    return ctx.store_cached("known_counts", build)
 
 
 def engagement_state(ctx: Context) -> State:

@@ -46,7 +46,9 @@ def preprocess(data: StoreData, config: FeatureConfig = FeatureConfig(),
     """The training table: one row per post with a known ``target`` outcome, by time.
 
     Columns: ``creator, post_id, posted_at``, every ``feature_names(config)`` (``age_days``
-    = collected_at - posted_at in days), ``baseline`` (the creator's trailing median of the
+    = collected_at - posted_at in days), ``posts_since_known`` (the creator's earlier posts
+    whose outcome no feature sees: unsettled or hidden; not a feature, the intervals widen
+    with it), ``baseline`` (the creator's trailing median of the
     history outcome before the post, NaN without history) and ``y`` (the target, log
     scale; for ``lift`` the log weighted outcome minus ``baseline``). ``config`` is resolved
     with ``config_for_target`` so history features follow the target's scale.
@@ -112,6 +114,7 @@ def _table(ctx: Context, age_days: np.ndarray, keys: bool = True) -> pd.DataFram
     values["age_days"] = np.asarray(age_days, dtype="float64")
     columns = {name: values[name] for name in feature_names(ctx.config)}
     columns["baseline"] = values[history.baseline_name(ctx.config)]
+    columns[history.DISTANCE] = values[history.DISTANCE]
     table = pd.DataFrame(columns)
     if keys:
         table.insert(0, "creator", q["creator"].astype("string").array)

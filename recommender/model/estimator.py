@@ -31,6 +31,7 @@ from recommender.features import (
     featurize,
     preprocess,
 )
+from recommender.features.history import DISTANCE
 from recommender.model import _lgb
 from recommender.model.timing import TimingProfile
 from recommender.store import StoreData, fingerprint_posts
@@ -38,6 +39,9 @@ from recommender.store import StoreData, fingerprint_posts
 MIN_ROWS = 40
 CALIBRATION_SHARE = 0.2
 HISTORY_BUCKETS = (0, 5, 20)  # n_prev_posts lower edges: cold, short, established
+# Posts since the creator's last known outcome + 1, lower edges (1 = the very next post).
+DISTANCE_BUCKETS = (1, 2, 4, 8)
+MAX_DISTANCE = 12
 _NO_MONOTONE = ("l1", "regression_l1", "mae", "quantile", "mape")  # LightGBM refuses these
 
 
@@ -122,8 +126,8 @@ class EngagementModel:
         cut = int(len(table) * (1 - CALIBRATION_SHARE))
         early = self._fit_parts(table.iloc[:cut])
         late = table.iloc[cut:]
-        residuals = late["y"].to_numpy() - (self._offset(late) + early.predict(self._matrix(late)))
-        self.intervals_ = self._conformal(late, residuals)
+        late_pred = self._offset(late) + early.predict(self._matrix(late))
+        self.intervals_ = self._conformal(table, cut, late_pred)
         self.booster_ = self._fit_parts(table)
         self.training_window_ = (table["posted_at"].min(), table["posted_at"].max())
         self.n_rows_ = len(table)
@@ -202,15 +206,40 @@ class EngagementModel:
     def _matrix(self, table: pd.DataFrame) -> pd.DataFrame:
         return table[self.feature_names_].astype("float64")
 
-    def _conformal(self, table: pd.DataFrame, residuals: np.ndarray) -> pd.DataFrame:
+    def _conformal(self, table: pd.DataFrame, cut: int, late_pred: np.ndarray
+                   ) -> pd.DataFrame:
+        """Residual quantiles per history bucket x distance from the last known outcome.
+
+        A post predicted k posts after its creator's last known outcome (a fixed-origin
+        hold-out, or the posts still unsettled at suggest time) sees the creator's level as
+        it was k - 1 posts earlier. The calibration rows replay that: their level swapped
+        for the one k - 1 of the creator's posts before, k = 1..MAX_DISTANCE, so the
+        intervals widen with the distance as the level drifts."""
         alpha = (1 - self.interval) / 2
-        bucket = _bucket(table)
+        level = pd.Series(self.level(table))
+        creator = table["creator"].astype(str).to_numpy()
+        y = table["y"].to_numpy(dtype="float64")[cut:]
+        history = _bucket(table.iloc[cut:])
+        parts = []
+        for shift in range(MAX_DISTANCE):
+            stale = level.groupby(creator).shift(shift).to_numpy()[cut:]
+            residual = y - (late_pred - level.to_numpy()[cut:] + stale)
+            ok = np.isfinite(residual)
+            parts.append(pd.DataFrame({"history": history[ok], "distance": _distance_bucket(
+                np.full(int(ok.sum()), shift + 1)), "residual": residual[ok]}))
+        pool = pd.concat(parts, ignore_index=True)
         rows = []
         for edge in HISTORY_BUCKETS:
-            mine = residuals[bucket == edge]
-            source = mine if len(mine) >= 30 else residuals  # too few: pool all buckets
-            rows.append({"min_prev_posts": edge, "low": float(np.quantile(source, alpha)),
-                         "high": float(np.quantile(source, 1 - alpha)), "n": int(len(mine))})
+            for far in DISTANCE_BUCKETS:
+                at = pool["distance"] == far
+                mine = pool.loc[at & (pool["history"] == edge), "residual"]
+                # Too few: pool the history buckets at this distance, then everything.
+                source = next((r for r in (mine, pool.loc[at, "residual"], pool["residual"])
+                               if len(r) >= 30), pool["residual"])
+                rows.append({"min_prev_posts": edge, "min_distance": far,
+                             "low": float(np.quantile(source, alpha)),
+                             "high": float(np.quantile(source, 1 - alpha)),
+                             "n": int(len(mine))})
         return pd.DataFrame(rows)
 
     # -- predicting ------------------------------------------------------------------------
@@ -232,10 +261,19 @@ class EngagementModel:
 
     def interval_table(self, table: pd.DataFrame, pred: np.ndarray
                        ) -> tuple[np.ndarray, np.ndarray]:
-        offsets = self.intervals_.set_index("min_prev_posts")
-        bucket = _bucket(table)
-        low = pred + offsets.loc[bucket, "low"].to_numpy()
-        high = pred + offsets.loc[bucket, "high"].to_numpy()
+        intervals = self.intervals_
+        if "min_distance" not in intervals:  # a model from before distance-aware intervals
+            intervals = intervals.assign(min_distance=1)
+        offsets = intervals.set_index(["min_prev_posts", "min_distance"])
+        far = (table[DISTANCE].fillna(0).to_numpy(dtype="float64") + 1 if DISTANCE in table
+               else np.ones(len(table)))
+        # No known outcome at all (a new creator): as far from one as the table goes.
+        known = table["n_prev_posts"].fillna(0).to_numpy(dtype="float64") - (far - 1)
+        far = np.where(known > 0, far, DISTANCE_BUCKETS[-1])
+        far = _distance_bucket(far) if "min_distance" in self.intervals_ else np.ones(len(far))
+        keys = pd.MultiIndex.from_arrays([_bucket(table), far.astype(int)])
+        low = pred + offsets["low"].reindex(keys).to_numpy()
+        high = pred + offsets["high"].reindex(keys).to_numpy()
         return low, high
 
     def predict(self, queries: pd.DataFrame, data: StoreData) -> pd.DataFrame:
@@ -279,6 +317,12 @@ class EngagementModel:
             "feature_config": {k: list(v) if isinstance(v, tuple) else v
                                for k, v in asdict(self.config).items()},
         }
+
+
+def _distance_bucket(distance: np.ndarray) -> np.ndarray:
+    edges = np.asarray(DISTANCE_BUCKETS, dtype="float64")
+    value = np.maximum(np.asarray(distance, dtype="float64"), 1.0)
+    return edges[np.searchsorted(edges, value, side="right") - 1].astype(int)
 
 
 def _bucket(table: pd.DataFrame) -> np.ndarray:

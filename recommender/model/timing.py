@@ -375,12 +375,13 @@ def _reason(row: pd.Series, min_posts: int) -> str:
         return f"only {n} settled posts: too few to tell ({min_posts} needed)"
     slope = row["slope"]
     if not np.isfinite(slope):
-        return "too few posts after the first quarter of your history to check a profile"
+        return "too few later posts to check a profile on"
+    floor = slope - Z_CHECK * row["slope_se"]
     check = (f"checked on your later posts: they followed {slope:.2f} of what your earlier "
-             f"posts predicted (80% interval {slope - Z80 * row['slope_se']:.2f} to "
-             f"{slope + Z80 * row['slope_se']:.2f}; 1 = fully, 0 = not at all)")
+             f"posts predicted (with 80% confidence at least {floor:.2f}; 1 = fully, 0 = not "
+             "at all)")
     if bool(row["matters"]):
         return check
-    if slope - Z_CHECK * row["slope_se"] <= 0:
+    if floor <= 0:
         return check + ": not borne out"
     return check + f", but the best slot is worth under {BARELY_PCT:.0f}%"
