@@ -72,6 +72,11 @@ def bench_real(path: Path) -> None:
     print(f"\nreal data: {path.name}: {len(data.posts):,} posts, "
           f"{data.posts['creator'].nunique():,} creators; holdout backtest in {elapsed:.0f} s")
     print(metrics.round(3).to_string())
+    print("model coverage by posts after the cut: " + ", ".join(
+        f"{d['distance']}: {d['coverage']:.3f} (n {d['n']})"
+        for d in result.coverage_by_distance()))
+    print(f"lift calibration (slope of realised on predicted lift within creators; target "
+          f"0.8-1.2): {result.lift_calibration()}")
     model_row = metrics.loc["model"]
     within_bar = max(0.0, float(metrics.loc["hour_of_week", "within_creator_spearman"]))
     print("targets: MAE <= 0.68: {}; pooled Spearman >= 0.91: {}; within-creator > "

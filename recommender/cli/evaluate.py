@@ -46,5 +46,15 @@ def evaluate(
     console = make_console()
     console.print(f"target: {report.target_label}  (settings: {report.params_from})")
     render_metrics(report.result.to_dict(), console)
+    by_distance = report.result.coverage_by_distance()
+    if by_distance:
+        console.print("interval coverage by posts since the last known outcome (target "
+                      f"{report.result_interval:.0%}): " + ", ".join(
+                          f"{d['distance']}: {d['coverage']:.0%} (n {d['n']})"
+                          for d in by_distance))
+    slope = report.result.lift_calibration()
+    if slope is not None:
+        console.print(f"lift calibration: realised lift = {slope:.2f} x predicted, within "
+                      "creators (1 = right in size; below 1 = overstated)")
     if report.plot:
         console.print(f"chart: {report.plot}")

@@ -27,6 +27,7 @@ import pandas as pd
 
 from recommender.errors import TrainingError, UsageError
 from recommender.features import FeatureConfig, preprocess
+from recommender.features.history import DISTANCE
 from recommender.model.baselines import BASELINES, baseline_predictions
 from recommender.model.estimator import EngagementModel
 from recommender.model.metrics import score_all
@@ -51,7 +52,36 @@ class BacktestResult:
     def to_dict(self) -> dict[str, Any]:
         records = self.metrics.replace({np.nan: None}).to_dict(orient="records")
         return {"protocol": self.protocol, "target": self.target, "folds": self.folds,
-                "methods": records}
+                "methods": records, "coverage_by_distance": self.coverage_by_distance(),
+                "lift_calibration": self.lift_calibration()}
+
+    def coverage_by_distance(self) -> list[dict[str, Any]]:
+        """The model's interval coverage by posts since the creator's last known outcome
+        (1 = the next post; in a fixed-origin hold-out, the k-th post after the cut)."""
+        p = self.predictions
+        if p.empty or "distance" not in p:
+            return []
+        covered = ((p["y"] >= p["low"]) & (p["y"] <= p["high"])).to_numpy()
+        labels = pd.cut(p["distance"], [0, 1, 2, 3, 5, 10, np.inf],
+                        labels=["1", "2", "3", "4-5", "6-10", "11+"])
+        frame = pd.DataFrame({"distance": labels, "covered": covered})
+        out = frame.groupby("distance", observed=True)["covered"].agg(["mean", "size"])
+        return [{"distance": str(k), "coverage": round(float(v["mean"]), 3), "n": int(v["size"])}
+                for k, v in out.iterrows()]
+
+    def lift_calibration(self) -> float | None:
+        """Slope of realised on predicted lift within creators (lift vs the creator's
+        trailing median; both centred per creator): ~1 when lifts are right in size, below
+        1 when overstated."""
+        p = self.predictions
+        if p.empty or "creator_median" not in p:
+            return None
+        realised = p["y"] - p["creator_median"]
+        predicted = p["model"] - p["creator_median"]
+        x = predicted - predicted.groupby(p["creator"]).transform("mean")
+        y = realised - realised.groupby(p["creator"]).transform("mean")
+        denom = float((x * x).sum())
+        return round(float((x * y).sum() / denom), 3) if denom > 1e-12 else None
 
 
 def run_backtest(table: pd.DataFrame, params: dict[str, Any], protocol: str = "expanding",
@@ -142,6 +172,8 @@ def _run_fold(table: pd.DataFrame, train: np.ndarray, test: np.ndarray,
         "posted_at": test_rows["posted_at"].to_numpy(),
         "y": test_rows["y"].to_numpy(dtype="float64"),
         "model": pred, "low": low, "high": high,
+        "distance": (test_rows[DISTANCE].fillna(0).to_numpy(dtype="float64") + 1
+                     if DISTANCE in test_rows else np.ones(len(test_rows))),
         **{name: values[test] for name, values in baselines.items()},
     })
     info = {"train_until": str(table["posted_at"].iloc[train].max()),

@@ -25,6 +25,7 @@ class EvaluateReport:
     result: BacktestResult
     plot: str | None
     params_from: str = "defaults"  # "defaults" or "champion <version>"
+    result_interval: float = 0.8  # the intervals' nominal coverage
 
     def to_dict(self) -> dict[str, Any]:
         return {"target": self.target, "target_label": self.target_label,
@@ -50,7 +51,8 @@ def evaluate_job(data_dir: str | Path, target: str = "weighted", folds: int = 3,
     backtest_params = {**model.get_params(), "feature_config": model.config, "n_jobs": 1}
     result = run_backtest(table, backtest_params, protocol, folds, n_jobs=2)
     plot = str(_plot(result, Path(plot_path))) if plot_path else None
-    return EvaluateReport(target, TARGETS[target].label, result, plot, params_from)
+    return EvaluateReport(target, TARGETS[target].label, result, plot, params_from,
+                          model.interval)
 
 
 def _champion_params(models_dir: str | Path | None) -> tuple[str, dict[str, Any]]:
