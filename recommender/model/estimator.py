@@ -5,10 +5,13 @@ history) + the creator's timing profile at the post's slot (``recommender.model.
 smooth, partially pooled, out-of-sample-checked estimate; 0 where timing barely matters) +
 the trees' part (content, trends, cadence, momentum: every feature but the clock ones).
 
-Intervals are split-conformal: ``fit`` first trains on the earliest 80% of posts (by time),
-measures the residuals on the latest 20% (out of time, as real use is), then refits on
-everything. The residual quantiles are kept per history bucket, so a creator with three
-earlier posts gets the wider interval that such rows earned in calibration.
+Intervals are split-conformal: ``fit`` first trains on all but each creator's latest 20% of
+posts, measures the residuals on those (each creator's next posts, as real use and a
+fixed-origin hold-out are), then refits on everything. The residual quantiles are kept per
+history bucket and distance from the last known outcome (see ``_conformal``), so a creator
+with three earlier posts gets the wider interval that such rows earned in calibration. The
+calibration model sees other creators' later posts (never the row's own creator's): the
+intervals can be a little optimistic, which the fixed-origin coverage figures measure.
 """
 
 from __future__ import annotations
@@ -123,11 +126,9 @@ class EngagementModel:
                             for name in self.categorical_features_}
         table = table.sort_values("posted_at", kind="stable").reset_index(drop=True)
         self.population_baseline_ = float(np.nanmedian(table["y"]))
-        cut = int(len(table) * (1 - CALIBRATION_SHARE))
-        early = self._fit_parts(table.iloc[:cut])
-        late = table.iloc[cut:]
-        late_pred = self._offset(late) + early.predict(self._matrix(late))
-        self.intervals_ = self._conformal(table, cut, late_pred)
+        calibration = _latest_per_creator(table, CALIBRATION_SHARE)
+        early = self._fit_parts(table[~calibration])
+        self.intervals_ = self._conformal(table, calibration, early)
         self.booster_ = self._fit_parts(table)
         self.training_window_ = (table["posted_at"].min(), table["posted_at"].max())
         self.n_rows_ = len(table)
@@ -206,25 +207,33 @@ class EngagementModel:
     def _matrix(self, table: pd.DataFrame) -> pd.DataFrame:
         return table[self.feature_names_].astype("float64")
 
-    def _conformal(self, table: pd.DataFrame, cut: int, late_pred: np.ndarray
+    def _conformal(self, table: pd.DataFrame, calibration: np.ndarray, early: Any
                    ) -> pd.DataFrame:
         """Residual quantiles per history bucket x distance from the last known outcome.
 
         A post predicted k posts after its creator's last known outcome (a fixed-origin
-        hold-out, or the posts still unsettled at suggest time) sees the creator's level as
-        it was k - 1 posts earlier. The calibration rows replay that: their level swapped
-        for the one k - 1 of the creator's posts before, k = 1..MAX_DISTANCE, so the
-        intervals widen with the distance as the level drifts."""
+        hold-out, or the posts still unsettled at suggest time) sees the creator's track
+        record as it was k - 1 posts earlier. The calibration rows (each creator's latest
+        20%, as a hold-out and the next posts are; scored by a model fitted on the rest)
+        replay that: their level and outcome-history features
+        swapped for those of the creator's post k - 1 posts before, k = 1..MAX_DISTANCE, so
+        the intervals widen as the creator drifts from what was last known."""
         alpha = (1 - self.interval) / 2
-        level = pd.Series(self.level(table))
+        stale_columns = ["baseline", *[c for c in self.feature_names_
+                                       if c.startswith("eng_")]]
         creator = table["creator"].astype(str).to_numpy()
-        y = table["y"].to_numpy(dtype="float64")[cut:]
-        history = _bucket(table.iloc[cut:])
+        y = table["y"].to_numpy(dtype="float64")[calibration]
+        history = _bucket(table[calibration])
+        late = table[calibration].reset_index(drop=True)
+        grouped = table[stale_columns].groupby(creator)
         parts = []
         for shift in range(MAX_DISTANCE):
-            stale = level.groupby(creator).shift(shift).to_numpy()[cut:]
-            residual = y - (late_pred - level.to_numpy()[cut:] + stale)
-            ok = np.isfinite(residual)
+            replay = late.copy()
+            replay[stale_columns] = grouped.shift(shift)[calibration].to_numpy()
+            residual = y - (self._offset(replay) + early.predict(self._matrix(replay)))
+            ok = np.isfinite(residual) & replay["baseline"].notna().to_numpy()
+            if shift == 0:
+                ok = np.isfinite(residual)  # the rows as they are, new creators included
             parts.append(pd.DataFrame({"history": history[ok], "distance": _distance_bucket(
                 np.full(int(ok.sum()), shift + 1)), "residual": residual[ok]}))
         pool = pd.concat(parts, ignore_index=True)
@@ -317,6 +326,17 @@ class EngagementModel:
             "feature_config": {k: list(v) if isinstance(v, tuple) else v
                                for k, v in asdict(self.config).items()},
         }
+
+
+def _latest_per_creator(table: pd.DataFrame, share: float) -> np.ndarray:
+    """Each creator's latest ``share`` of rows (creators with 5+ rows; ``table`` in time
+    order), or the latest ``share`` of all rows where that leaves too few to fit on."""
+    order = table.groupby("creator", sort=False).cumcount().to_numpy()
+    size = table.groupby("creator", sort=False)["y"].transform("size").to_numpy()
+    mask = (order >= size - np.ceil(size * share - 1e-9)) & (size >= 5)
+    if (~mask).sum() < MIN_ROWS // 2 or mask.sum() < 10:
+        mask = np.arange(len(table)) >= int(len(table) * (1 - share))
+    return mask
 
 
 def _distance_bucket(distance: np.ndarray) -> np.ndarray:
