@@ -237,7 +237,7 @@ def ids(values: pd.Series | None, urls: pd.Series | None, check: Checked) -> pd.
     check.reject(absent, "post_id", "no video id (and no video link to take it from)", raw)
     foreign = ~absent & ~out.fillna("0").str.fullmatch(_ID).to_numpy(dtype=bool) & check.ok
     if foreign.any():
-        out[foreign] = [cells.hashed_id(v) for v in out[foreign]]
+        out.loc[foreign] = [cells.hashed_id(v) for v in out[foreign]]
         check.notes.append(f"{int(foreign.sum())} ids are not numeric TikTok video ids "
                            f"(e.g. {clip(raw[foreign].iloc[0], 40)!r}): stored under a stable "
                            "hash id 'x' + 16 hex digits")

@@ -68,6 +68,25 @@ def _raw(source: Source) -> bytes:
     return data
 
 
+def _pyarrow_text(data: bytes) -> pd.DataFrame:
+    """Every cell as text through pyarrow's CSV reader. The column types are given by name:
+    older pyarrow infers first even under pandas' dtype=str ("00:15" came back as
+    "00:15:00", a time of day)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    header = data.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8")
+    names = next(csv.reader([header]))
+    if len(set(names)) != len(names):
+        raise ValueError("repeated column names")
+    table = pacsv.read_csv(
+        io.BytesIO(data),
+        read_options=pacsv.ReadOptions(skip_rows=1, column_names=names),
+        convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                             strings_can_be_null=True))
+    return table.to_pandas().astype("str")
+
+
 def read_csv(source: Source) -> pd.DataFrame:
     """The whole table as text cells (ids stay exact); see the module docstring."""
     data = _raw(source)
@@ -91,7 +110,7 @@ def read_csv(source: Source) -> pd.DataFrame:
 
 def _pyarrow(data: bytes) -> pd.DataFrame | None:
     try:
-        frame = pd.read_csv(io.BytesIO(data), dtype=str, engine="pyarrow")
+        frame = _pyarrow_text(data)
     except Exception:  # noqa: BLE001 - any refusal sends the file down the careful path
         return None
     if any("\ufeff" in str(c) for c in frame.columns) or "\r" in "".join(map(str, frame.columns)):
