@@ -283,6 +283,10 @@ class EngagementModel:
         keys = pd.MultiIndex.from_arrays([_bucket(table), far.astype(int)])
         low = pred + offsets["low"].reindex(keys).to_numpy()
         high = pred + offsets["high"].reindex(keys).to_numpy()
+        # Nothing known of the creator's own outcomes: no narrower than any interval here.
+        unknown = known <= 0
+        low[unknown] = pred[unknown] + float(offsets["low"].min())
+        high[unknown] = pred[unknown] + float(offsets["high"].max())
         return low, high
 
     def predict(self, queries: pd.DataFrame, data: StoreData) -> pd.DataFrame:
