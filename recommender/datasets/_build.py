@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -48,6 +49,7 @@ def utc(value: str | pd.Timestamp) -> pd.Timestamp:
 
 
 Tables = dict[str, pd.DataFrame]
+Planted = Callable[[pd.DatetimeIndex, pd.DataFrame], list[str]]
 
 
 def build(n_creators: int, days: int, seed: int, start: str, collected_at: str | None,
@@ -103,11 +105,17 @@ def _make_world(rng: np.random.Generator, n_creators: int, days: int, start: str
     return _World(profiles, pools, begin, end, collected)
 
 
-def _simulate_creator(rng: np.random.Generator, creator: pd.Series, world: _World) -> Tables:
+def _simulate_creator(rng: np.random.Generator, creator: pd.Series, world: _World,
+                      planted: Planted | None = None) -> Tables:
+    """One creator's tables. ``planted(times, comps)`` adds extra effect columns (log scale)
+    to ``comps`` before the follower snowball and returns their names (other generators'
+    effects: a strategy change, a platform swing), drawing nothing from ``rng``, so the rest
+    of the world is the same draw for draw."""
     times = _posts.schedule(rng, creator, world.start, world.end)
     content = _posts.choose_content(rng, creator, times, world.pools)
     comps = _posts.effect_components(creator, content, rng)
-    lift = comps[list(_posts.EFFECT_COLUMNS)].sum(axis=1).to_numpy()
+    extra = planted(times, comps) if planted is not None else []
+    lift = comps[[*_posts.EFFECT_COLUMNS, *extra]].sum(axis=1).to_numpy()
     followers, final = _posts.snowball(creator, times, lift, world.start)
     age = (_world.epoch_seconds(world.collected_at) - _world.epoch_seconds(times)) / 86400.0
     counts = _posts.split_counts(rng, creator, final, age)

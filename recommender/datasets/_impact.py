@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from recommender.datasets import _build, _posts, _tables, _world
+from recommender.datasets import _build, _tables
 from recommender.datasets import _effects as fx
 
 CHANGE_SIZES = (0.2, -0.2, 0.0, 0.0, 0.0, 0.0)  # a third change: most creators do not
@@ -104,37 +104,14 @@ def weekly_cadence_effect(times: pd.DatetimeIndex, knee: float) -> np.ndarray:
 
 def _simulate(rng: np.random.Generator, creator: pd.Series, world: _build._World,
               swing: pd.Timestamp | None, swing_pct: float) -> _build.Tables:
-    # Mirrors _build._simulate_creator draw for draw (same streams, same order), adding the
-    # planted lifts before the follower snowball so followers respond to them too.
-    times = _posts.schedule(rng, creator, world.start, world.end)
-    content = _posts.choose_content(rng, creator, times, world.pools)
-    comps = _posts.effect_components(creator, content, rng)
-    after = np.asarray(times >= creator["change_at"])
-    comps["strategy"] = np.where(after, np.log1p(float(creator["change_pct"])), 0.0)
-    late = np.asarray(times >= swing) if swing is not None else np.zeros(len(times), bool)
-    comps["swing"] = np.where(late, np.log1p(swing_pct), 0.0)
-    comps["weekly_cadence"] = weekly_cadence_effect(times, float(creator["cadence_knee"]))
-    columns = [*_posts.EFFECT_COLUMNS, "strategy", "swing", "weekly_cadence"]
-    lift = comps[columns].sum(axis=1).to_numpy()
-    followers, final = _posts.snowball(creator, times, lift, world.start)
-    age = (_world.epoch_seconds(world.collected_at) - _world.epoch_seconds(times)) / 86400.0
-    counts = _posts.split_counts(rng, creator, final, age)
-    post_ids = _world.tiktok_id(rng, _world.epoch_seconds(times).astype(np.int64))
-    posts = content[["posted_at", "caption", "hashtags", "sound_id", "sound_name",
-                     "sound_is_original", "duration_s"]].assign(
-        creator=creator["creator"], post_id=post_ids, **counts,
-        followers_at_post=np.round(followers).astype(int),
-        following_at_post=int(creator["following"]),
-        collected_at=world.collected_at, source=_tables.SOURCE)
-    comps = comps.assign(creator=creator["creator"], post_id=post_ids, posted_at=times,
-                         followers_at_post=followers, log_final_interactions=np.log(final),
-                         age_days=age, age_fraction=fx.age_fraction(age))
-    daily = _build._daily_followers(creator, times, final, world)
-    from recommender import schema
+    # _build's creator simulation, draw for draw, with the planted lifts added before the
+    # follower snowball so followers respond to them too.
+    def planted(times: pd.DatetimeIndex, comps: pd.DataFrame) -> list[str]:
+        after = np.asarray(times >= creator["change_at"])
+        comps["strategy"] = np.where(after, np.log1p(float(creator["change_pct"])), 0.0)
+        late = np.asarray(times >= swing) if swing is not None else np.zeros(len(times), bool)
+        comps["swing"] = np.where(late, np.log1p(swing_pct), 0.0)
+        comps["weekly_cadence"] = weekly_cadence_effect(times, float(creator["cadence_knee"]))
+        return ["strategy", "swing", "weekly_cadence"]
 
-    return {
-        "posts": schema.conform(posts, "posts"),
-        "components": comps,
-        "account": _tables.account_table(str(creator["creator"]), daily),
-        "activity": _tables.activity_table(rng, creator, daily, world.collected_at),
-    }
+    return _build._simulate_creator(rng, creator, world, planted)
