@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 python -m pip install --quiet --upgrade pip
 python -m pip install --quiet -e ".[test]"
 python -m ruff check recommender tests benchmarks scripts
-python -m pytest -q -p no:cacheprovider "$@"
+python -m pytest -p no:cacheprovider "$@"
