@@ -131,6 +131,16 @@ def test_evaluate_job_document_and_plot(store_dir, tmp_path) -> None:  # type: i
     assert doc["target_label"].startswith("likes + comments + shares")
     assert {m["method"] for m in doc["methods"]} >= {"model", "hour_of_week"}
     assert (tmp_path / "plot.png").read_bytes()[:4] == b"\x89PNG"
+    # The verdict in words agrees with the table it summarises.
+    model = next(m for m in doc["methods"] if m["method"] == "model")
+    median = next(m for m in doc["methods"] if m["method"] == "creator_median")
+    better = model["mae"] <= median["mae"]
+    assert ("smaller" in doc["verdict"]) == better and "trailing median" in doc["verdict"]
+    assert f"{model['mae']:.3f}" in doc["verdict"] and "intervals" in doc["verdict"]
+    assert model["within_creators"] >= 1
+    # Fixed origin: coverage reported by posts after the cut, the 1st post included.
+    assert doc["coverage_by_distance"][0]["distance"] == "1"
+    assert sum(d["n"] for d in doc["coverage_by_distance"]) == model["n"]
 
 
 def test_evaluate_job_refuses_bad_input(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -46,6 +46,7 @@ def evaluate(
     console = make_console()
     console.print(f"target: {report.target_label}  (settings: {report.params_from})")
     render_metrics(report.result.to_dict(), console)
+    console.print(f"verdict: {report.verdict()}")
     by_distance = report.result.coverage_by_distance()
     if by_distance:
         console.print("interval coverage by posts since the last known outcome (target "

@@ -68,6 +68,10 @@ def render_metrics(backtest: dict[str, Any], console: Any) -> None:
                       _fmt(row["within_creator_spearman"]), _fmt(row.get("coverage")),
                       str(int(row["n"])))
     console.print(table)
+    model = next((r for r in backtest["methods"] if r["method"] == "model"), None)
+    if model is not None and model.get("within_creators") is not None:
+        console.print(f"within-creator: mean rank correlation inside each of "
+                      f"{int(model['within_creators'])} creators with 3+ test posts")
 
 
 def _fmt(value: float | None) -> str:

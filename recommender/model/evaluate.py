@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from recommender.engagement import TARGETS
 from recommender.errors import UsageError
 from recommender.features import preprocess
@@ -29,7 +31,29 @@ class EvaluateReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {"target": self.target, "target_label": self.target_label,
-                "params_from": self.params_from, **self.result.to_dict(), "plot": self.plot}
+                "params_from": self.params_from, **self.result.to_dict(),
+                "verdict": self.verdict(), "plot": self.plot}
+
+    def verdict(self) -> str:
+        """One line in words: the model against the creators' own medians, and whether its
+        intervals hold."""
+        metrics = self.result.metrics.set_index("method")
+        if "model" not in metrics.index or "creator_median" not in metrics.index:
+            return "not enough data for a verdict"
+        model, median = metrics.loc["model"], metrics.loc["creator_median"]
+        if not (np.isfinite(model["mae"]) and np.isfinite(median["mae"]) and median["mae"] > 0):
+            return "not enough data for a verdict"
+        gain = 1 - float(model["mae"]) / float(median["mae"])
+        text = (f"the model's typical error is {abs(gain):.0%} "
+                f"{'smaller' if gain >= 0 else 'LARGER'} than expecting each creator's own "
+                f"trailing median (MAE {model['mae']:.3f} vs {median['mae']:.3f})")
+        covered = model.get("coverage")
+        if covered is not None and np.isfinite(covered):
+            target = self.result_interval
+            state = ("hold" if abs(covered - target) <= 0.05 else
+                     "are too narrow" if covered < target else "are wider than needed")
+            text += f"; its {target:.0%} intervals {state} ({covered:.0%} of outcomes inside)"
+        return text
 
 
 def evaluate_job(data_dir: str | Path, target: str = "weighted", folds: int = 3,
