@@ -44,9 +44,10 @@ class EvaluateReport:
         if not (np.isfinite(model["mae"]) and np.isfinite(median["mae"]) and median["mae"] > 0):
             return "not enough data for a verdict"
         gain = 1 - float(model["mae"]) / float(median["mae"])
-        text = (f"the model's typical error is {abs(gain):.0%} "
-                f"{'smaller' if gain >= 0 else 'LARGER'} than expecting each creator's own "
-                f"trailing median (MAE {model['mae']:.3f} vs {median['mae']:.3f})")
+        size = ("about the same as" if abs(gain) < 0.01 else
+                f"{abs(gain):.0%} {'smaller' if gain >= 0 else 'LARGER'} than")
+        text = (f"the model's typical error is {size} expecting each creator's own trailing "
+                f"median (MAE {model['mae']:.3f} vs {median['mae']:.3f})")
         covered = model.get("coverage")
         if covered is not None and np.isfinite(covered):
             target = self.result_interval
