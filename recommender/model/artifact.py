@@ -247,7 +247,7 @@ def _check_values(path: Path, manifest: dict[str, Any], model: EngagementModel) 
 
 def _check_intervals(path: Path, manifest: dict[str, Any], intervals: pd.DataFrame) -> None:
     file = path / "lookups" / "intervals.parquet"
-    needed = {"min_prev_posts", "low", "high", "n"}
+    needed = {"min_prev_posts", "min_distance", "low", "high", "n"}
     if not needed <= set(intervals.columns) or intervals.empty:
         raise ModelError(f"{file}: not an interval table (columns {sorted(needed)}); "
                          f"{_RETRAIN}")
@@ -256,7 +256,8 @@ def _check_intervals(path: Path, manifest: dict[str, Any], intervals: pd.DataFra
             or (values[:, 0] > values[:, 1]).any()):
         raise ModelError(f"{file}: interval quantiles are not finite with low <= high; "
                          f"{_RETRAIN}")
-    if (intervals["n"] < 0).any() or (intervals["min_prev_posts"] < 0).any():
+    if ((intervals["n"] < 0).any() or (intervals["min_prev_posts"] < 0).any()
+            or (intervals["min_distance"] < 1).any()):
         raise ModelError(f"{file}: negative counts in the interval table; {_RETRAIN}")
     recorded = manifest.get("conformal_quantiles")
     if recorded != intervals.to_dict(orient="records"):

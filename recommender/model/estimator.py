@@ -270,17 +270,11 @@ class EngagementModel:
 
     def interval_table(self, table: pd.DataFrame, pred: np.ndarray
                        ) -> tuple[np.ndarray, np.ndarray]:
-        intervals = self.intervals_
-        if "min_distance" not in intervals:  # a model from before distance-aware intervals
-            intervals = intervals.assign(min_distance=1)
-        offsets = intervals.set_index(["min_prev_posts", "min_distance"])
+        offsets = self.intervals_.set_index(["min_prev_posts", "min_distance"])
         far = (table[DISTANCE].fillna(0).to_numpy(dtype="float64") + 1 if DISTANCE in table
                else np.ones(len(table)))
-        # No known outcome at all (a new creator): as far from one as the table goes.
         known = table["n_prev_posts"].fillna(0).to_numpy(dtype="float64") - (far - 1)
-        far = np.where(known > 0, far, DISTANCE_BUCKETS[-1])
-        far = _distance_bucket(far) if "min_distance" in self.intervals_ else np.ones(len(far))
-        keys = pd.MultiIndex.from_arrays([_bucket(table), far.astype(int)])
+        keys = pd.MultiIndex.from_arrays([_bucket(table), _distance_bucket(far)])
         low = pred + offsets["low"].reindex(keys).to_numpy()
         high = pred + offsets["high"].reindex(keys).to_numpy()
         # Nothing known of the creator's own outcomes: no narrower than any interval here.

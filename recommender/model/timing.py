@@ -59,7 +59,7 @@ CAUTION = 1.0  # slot value = posterior mean - CAUTION x posterior sd
 TIE_BREAK = 0.009  # log scale: +0.9%, under the 1% at which a reason is shown
 POPULATION_RIDGE = 50.0  # pseudo-observations per coefficient for the pooled profile
 COLUMNS = ("creator", "n_posts", "slope", "slope_se", "lift", "low", "high", "best_hour",
-           "best_weekday", "reference", "matters", "certain")
+           "best_weekday", "matters", "certain")
 
 
 def basis(hour: np.ndarray, weekday: np.ndarray) -> np.ndarray:
@@ -231,7 +231,7 @@ class TimingProfile:
             "slope_se": slope_se, "lift": np.where(matters, lift, 0.0),
             "low": np.where(matters, low, 0.0), "high": high,
             "best_hour": WEEK_HOURS[best], "best_weekday": WEEK_DAYS[best],
-            "reference": reference, "matters": matters, "certain": certain,
+            "matters": matters, "certain": certain,
         })
         return values - reference[:, None], table
 

@@ -227,7 +227,7 @@ def _trust(manifest: dict[str, Any], result: SuggestResult) -> str:
             f"{np.exp(float(model['mae'])):.1f}), {abs(gain):.0%} {verb} than simply "
             f"expecting each creator's own trailing median.")
         if model.get("coverage") is not None:
-            lines.append(f"Its {result_interval(manifest)} intervals held "
+            lines.append(f"Its {_interval_label(manifest)} intervals held "
                          f"{float(model['coverage']):.0%} of the outcomes.")
         within = model.get("within_creator_spearman")
         if within is not None:
@@ -241,6 +241,6 @@ def _trust(manifest: dict[str, Any], result: SuggestResult) -> str:
     return "".join(f"<p>{line}</p>" for line in lines)
 
 
-def result_interval(manifest: dict[str, Any]) -> str:
+def _interval_label(manifest: dict[str, Any]) -> str:
     level = manifest.get("interval")
     return f"{float(level):.0%}" if isinstance(level, (int, float)) else "prediction"
