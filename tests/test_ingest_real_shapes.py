@@ -212,12 +212,18 @@ def test_hashtag_cells(cell: str, tags: list[str]) -> None:
 
 # -- a failing file does not hide what earlier files stored -------------------------------
 
-def test_a_failed_file_names_what_earlier_files_stored(tmp_path: Path) -> None:
+def _good_then_bad_folder(tmp_path: Path) -> Path:
+    """a.csv: 5 good posts; b.csv: its header and one undecodable row."""
     folder = tmp_path / "in"
     folder.mkdir()
     good = (EXTRACTS / "generic" / "creator_histories_2020.csv").read_text()
     (folder / "a.csv").write_text(good)
     (folder / "b.csv").write_bytes(good.splitlines()[0].encode() + b"\n\xff\xfe\xfa,1\n")
+    return folder
+
+
+def test_a_failed_file_names_what_earlier_files_stored(tmp_path: Path) -> None:
+    folder = _good_then_bad_folder(tmp_path)
     with pytest.raises(InputError, match=r"b\.csv: .*nothing from this file was stored, but "
                                          r"earlier files of this call were: a\.csv \(5 stored: "
                                          r"5 added, 0 updated\)") as caught:
@@ -241,11 +247,7 @@ def test_cli_failed_file_is_one_line_naming_what_was_stored(tmp_path: Path) -> N
 
     from recommender.cli import app
 
-    folder = tmp_path / "in"
-    folder.mkdir()
-    good = (EXTRACTS / "generic" / "creator_histories_2020.csv").read_text()
-    (folder / "a.csv").write_text(good)
-    (folder / "b.csv").write_bytes(good.splitlines()[0].encode() + b"\n\xff\xfe\xfa,1\n")
+    folder = _good_then_bad_folder(tmp_path)
     result = CliRunner().invoke(app, ["ingest", str(folder), "--data", str(tmp_path / "s")])
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert result.output.count("\n") == 1

@@ -29,19 +29,24 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # Runs the CLI with os.fsync/os.replace counted; at the K-th such call the process SIGKILLs
 # itself (K=0: never; the count is printed at exit on stderr).
-KILLER = """
-import os, signal, sys
-limit = int(sys.argv.pop(1))
-count = [0]
-def hook(real):
-    def call(*args, **kwargs):
-        count[0] += 1
-        if count[0] == limit:
-            os.kill(os.getpid(), signal.SIGKILL)
-        return real(*args, **kwargs)
-    return call
-os.fsync, os.replace = hook(os.fsync), hook(os.replace)
-import atexit
+# The fsync/os.replace counter, shared by the CLI subprocess (KILLER) and the forked child.
+HOOKS = """
+import os, signal
+def install(limit):
+    count = [0]
+    def hook(real):
+        def call(*args, **kwargs):
+            count[0] += 1
+            if count[0] == limit:
+                os.kill(os.getpid(), signal.SIGKILL)
+            return real(*args, **kwargs)
+        return call
+    os.fsync, os.replace = hook(os.fsync), hook(os.replace)
+    return count
+"""
+KILLER = HOOKS + """
+import atexit, sys
+count = install(int(sys.argv.pop(1)))
 atexit.register(lambda: sys.stderr.write(f"EVENTS {count[0]}\\n"))
 from recommender.cli import main
 sys.argv[0] = "recommender"
@@ -135,17 +140,9 @@ def _forked_ingest(paths: list[Path], store: Path, kill_at: int) -> int:
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child
         try:
-            count = [0]
-
-            def hook(real):  # type: ignore[no-untyped-def]
-                def call(*args, **kwargs):  # type: ignore[no-untyped-def]
-                    count[0] += 1
-                    if count[0] == kill_at:
-                        os.kill(os.getpid(), signal.SIGKILL)
-                    return real(*args, **kwargs)
-                return call
-
-            os.fsync, os.replace = hook(os.fsync), hook(os.replace)
+            hooks: dict[str, object] = {}
+            exec(HOOKS, hooks)  # noqa: S102 - the test's own source, as KILLER runs it
+            hooks["install"](kill_at)  # type: ignore[operator]
             ingest_paths(paths, store, timezone="Europe/Berlin")
         finally:
             os._exit(0)
