@@ -142,21 +142,63 @@ def test_typical_post_effects_predict_each_distinct_choice_once(
     np.testing.assert_allclose(groups.iloc[20:40].to_numpy(), once.to_numpy(), atol=1e-12)
 
 
-def test_large_plans_say_how_their_reasons_were_made(monkeypatch: pytest.MonkeyPatch,
-                                                     tmp_path: Path) -> None:
-    from recommender.recommend import scoring
+def test_score_lift_and_reasons_are_vs_the_usual_post_as_in_suggest(
+        tmp_path: Path) -> None:
+    """One reference for both commands: the creator's usual post. A plan row that is that
+    usual post at the usual hour has no reason and a lift of only its day's; suggest's top pick,
+    scored as a plan row, gets about the lift suggest printed for it; a row that changes
+    only the length has exactly one reason, the length's own predicted effect."""
     from recommender.recommend.score import score_plan
+    from recommender.recommend.suggest import suggest
+    from recommender.recommend.usual import usual_profiles
+
+    env = trained()
+    creator = str(env.data.posts["creator"].value_counts().index[0])
+    result = suggest(env.data, env.model, creator)
+    top = result.suggestions[0]
+    zone = env.data.timezone_of(creator)
+    usual = usual_profiles(env.data.posts, [creator], {creator: zone}, result.now).iloc[0]
+    day = pd.Timestamp(top.post_at).strftime("%Y-%m-%d")
+    at_usual = f"{day}T{int(usual['usual_hour']):02d}:00"
+    rows = pd.DataFrame({
+        "creator": creator,
+        "planned_at": [at_usual, at_usual, pd.Timestamp(top.post_at).isoformat()],
+        "caption": usual["caption"],
+        "hashtags": [" ".join(usual["usual_tags"])] * 2 + [" ".join(top.hashtags)],
+        "sound": ["original", "original", top.sound.name],
+        "duration_s": [usual["median_duration"], usual["median_duration"] + 45,
+                       top.duration_s],
+    })
+    plan = tmp_path / "plan.csv"
+    rows.to_csv(plan, index=False)
+    scored = score_plan(plan, env.data, env.model).rows
+    same, longer, pick = scored.iloc[0], scored.iloc[1], scored.iloc[2]
+    # Its lift is that day's usual post vs the week's average (weekday and date), no
+    # decision of its own; under the 5% that suggest calls "barely matters".
+    assert same["reasons"] == "" and abs(same["lift_pct"]) < 5.0
+    assert longer["reasons"].startswith("video length") and ";" not in longer["reasons"]
+    length_effect = float(longer["reasons"].split()[-1].rstrip("%"))
+    assert length_effect == pytest.approx(longer["lift_pct"] - same["lift_pct"], abs=1.5)
+    assert pick["lift_pct"] == pytest.approx(top.lift, abs=3.0)
+    assert same["level_pct"] == pytest.approx(result.level, abs=3.0)
+
+
+def test_large_plans_give_the_same_scores_and_reasons_as_small_ones(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Parts, the hour-of-week table and the background thread change how a plan is
+    scored, not what each row gets: lift, level and reasons equal the exact path's."""
+    from recommender.recommend import score
 
     env = trained()
     plan = tmp_path / "plan.csv"
     _plan(env).to_csv(plan, index=False)
-    assert not any("typical planned post" in n for n in score_plan(plan, env.data,
-                                                                   env.model).notes)
-    monkeypatch.setattr(scoring, "SHAP_MAX_ROWS", 1)
-    notes = score_plan(plan, env.data, env.model).notes
-    assert any("each choice's effect on the creator's typical planned post" in n
-               for n in notes)
-
+    small = score.score_plan(plan, env.data, env.model).rows
+    monkeypatch.setattr(score, "EXACT_MAX_ROWS", 0)
+    monkeypatch.setattr(score, "PART_ROWS", 2)
+    large = score.score_plan(plan, env.data, env.model).rows
+    for column in ("predicted", "lift_pct", "level_pct", "reasons"):
+        pd.testing.assert_series_equal(small[column], large[column], check_exact=False,
+                                       atol=0.11)
 
 def test_week_table_lookup_matches_moving_each_row_by_hand() -> None:
     """Large plans' better slots: the best move per (creator, hour of week) looked up per

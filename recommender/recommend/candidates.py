@@ -10,7 +10,6 @@ Asia/Kolkata gets 19:00 local, not 19:30.
 from __future__ import annotations
 
 import itertools
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,16 +17,20 @@ import pandas as pd
 
 from recommender.engagement import log_engagement
 from recommender.recommend.trends import TrendState
+from recommender.recommend.usual import (
+    DEFAULT_DURATION_S,
+    DEFAULT_HOUR,
+    current_tags,
+    usual_profiles,
+)
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DURATION_BUCKETS = (15.0, 30.0, 60.0)
 MIN_TAG_USES = 3
 TAG_SHRINK = 5.0  # pseudo-posts at the creator's median: a tag used twice is not "best"
-STALE_TAG_DAYS = 60  # a tag nobody in the store used for this long is not current
 SETTLED_DAYS = 3.0  # younger posts have not finished growing; leave them out of tag stats
 QUERY_COLUMNS = ["creator", "posted_at", "caption", "hashtags", "sound_id", "sound_name",
                  "sound_is_original", "duration_s"]
-_TAG = re.compile(r"#\w+")
 
 
 @dataclass(frozen=True)
@@ -78,36 +81,25 @@ def creator_profile(posts: pd.DataFrame, creator: str, timezone: str, target: st
                     now: pd.Timestamp) -> CreatorProfile:
     own = posts[(posts["creator"] == creator) & (posts["posted_at"] <= now)]
     if own.empty:
-        return CreatorProfile(creator, timezone, 0, 19, [], [], 30.0, "", 0.0)
-    local = own["posted_at"].dt.tz_convert(timezone)
-    tags = own["hashtags"].explode().dropna().astype(str)
-    current = _current_tags(posts, now)
+        return CreatorProfile(creator, timezone, 0, DEFAULT_HOUR, [], [], DEFAULT_DURATION_S,
+                              "", 0.0)
+    current = current_tags(posts, now)
+    usual = usual_profiles(own, [creator], {creator: timezone}, now, current).iloc[0]
     scores = _tag_scores(own, target, now)
     scores = scores[scores.index.isin(current)]
-    usual = [t for t in tags.value_counts().index if t in current][:4]
     best = [t for t in scores.index if scores[t] > 0][:3]
-    duration = pd.to_numeric(own["duration_s"], errors="coerce").dropna()
-    caption = str(own["caption"].fillna("").iloc[-1])
     return CreatorProfile(
         creator=creator,
         timezone=timezone,
         n_posts=len(own),
-        usual_hour=int(local.dt.hour.mode().iloc[0]),
-        usual_tags=usual,
+        usual_hour=int(usual["usual_hour"]),
+        usual_tags=list(usual["usual_tags"]),
         best_tags=best,
-        median_duration=float(np.round(duration.median())) if len(duration) else 30.0,
-        caption=_TAG.sub("", caption).strip(),
+        median_duration=float(usual["median_duration"]),
+        caption=str(usual["caption"]),
         uses_trending_sounds=float((~own["sound_is_original"].fillna(True).astype(bool)).mean()),
         tag_scores=scores,
     )
-
-
-def _current_tags(posts: pd.DataFrame, now: pd.Timestamp) -> set[str]:
-    """Tags someone in the store used within STALE_TAG_DAYS before ``now``: a campaign tag
-    whose use ended months ago (#superbowl in November) is no current suggestion."""
-    recent = posts[(posts["posted_at"] <= now)
-                   & (posts["posted_at"] > now - pd.Timedelta(days=STALE_TAG_DAYS))]
-    return set(recent["hashtags"].explode().dropna().astype(str))
 
 
 def _tag_scores(own: pd.DataFrame, target: str, now: pd.Timestamp) -> pd.Series:

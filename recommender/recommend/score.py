@@ -35,14 +35,16 @@ from recommender.recommend import plan_io, scoring
 from recommender.recommend.candidates import QUERY_COLUMNS
 from recommender.recommend.explain import reason_codes
 from recommender.recommend.scoring import score_batch, to_count
+from recommender.recommend.usual import usual_profiles
 from recommender.store import StoreData, timezone_lookup
 
 EXACT_MAX_ROWS = 2_000
 PART_ROWS = 100_000  # large plans are scored in parts of about this many rows
 SHIFT_HOURS = np.arange(-24, 25)
 BETTER_MARGIN_PCT = 5.0
-OUTPUT_COLUMNS = ["predicted", "low", "high", "lift_pct", "rank", "reasons", "better_slot",
-                  "better_slot_gain_pct", "creator_known", "error"]
+USUAL_DAYS = 7  # the usual post is predicted on each day of the creator's first planned week
+OUTPUT_COLUMNS = ["predicted", "low", "high", "lift_pct", "level_pct", "rank", "reasons",
+                  "better_slot", "better_slot_gain_pct", "creator_known", "error"]
 
 
 @dataclass
@@ -167,7 +169,8 @@ def _sound_ids(posts: pd.DataFrame) -> dict[str, str]:
 
 def _empty_columns(n: int) -> dict[str, Any]:
     """The scored output columns for ``n`` plan rows, before scoring (plan row i at i)."""
-    numbers = ("predicted", "low", "high", "lift_pct", "rank", "better_slot_gain_pct")
+    numbers = ("predicted", "low", "high", "lift_pct", "level_pct", "rank",
+               "better_slot_gain_pct")
     columns: dict[str, Any] = {c: np.full(n, np.nan) for c in numbers}
     columns.update({c: TextColumn(n) for c in ("reasons", "better_slot")})
     return columns
@@ -175,20 +178,60 @@ def _empty_columns(n: int) -> dict[str, Any]:
 
 def _score_into(columns: dict[str, np.ndarray], queries: pd.DataFrame, data: StoreData,
                 model: Any) -> str:
+    # The usual posts, as of the plan's first planned time (one reference for the plan).
+    now = queries["posted_at"].min()
     if len(queries) <= EXACT_MAX_ROWS:
-        batch = pd.concat([queries[QUERY_COLUMNS], _shifted(queries)[QUERY_COLUMNS]],
-                          ignore_index=True)
-        _fill(columns, queries, score_batch(model, batch, data), exact=True, typical=False)
+        usual = _usual_probe(queries, data, now)
+        batch = pd.concat([queries[QUERY_COLUMNS], _shifted(queries)[QUERY_COLUMNS],
+                           usual[QUERY_COLUMNS]], ignore_index=True)
+        _fill(columns, queries, score_batch(model, batch, data), usual, exact=True)
         return "exact"
-    # Creators never share a part: ranks, typical posts and week tables are per creator.
+    # Creators never share a part: ranks, usual posts and week tables are per creator.
     parts = _creator_parts(queries, _part_rows(data))
-    batches = (pd.concat([part[QUERY_COLUMNS], _week_probe(part)[QUERY_COLUMNS]],
-                         ignore_index=True) for part in parts)
-    typical = len(queries) > scoring.SHAP_MAX_ROWS  # one reasons method for the whole plan
+    usuals = [_usual_probe(part, data, now) for part in parts]
+    batches = (pd.concat([part[QUERY_COLUMNS], _week_probe(part)[QUERY_COLUMNS],
+                          usual[QUERY_COLUMNS]], ignore_index=True)
+               for part, usual in zip(parts, usuals))
     creators = query_frame_creators(queries)
-    for part, scored in zip(parts, scoring.score_batches(model, batches, data, creators)):
-        _fill(columns, part, scored, exact=False, typical=typical)
+    for part, usual, scored in zip(parts, usuals,
+                                   scoring.score_batches(model, batches, data, creators)):
+        _fill(columns, part, scored, usual, exact=False)
     return "hour-of-week table"
+
+
+def _usual_probe(queries: pd.DataFrame, data: StoreData, now: pd.Timestamp) -> pd.DataFrame:
+    """Each creator's usual post (``usual.usual_profiles`` as of ``now``) at their usual
+    hour on each of the USUAL_DAYS days from their first planned day, creator by creator
+    (the same reference ``suggest`` uses: lift = this row vs that post, averaged)."""
+    first = queries.groupby("creator", sort=False, observed=True)["posted_at"].min()
+    zone_of = queries.groupby("creator", sort=False, observed=True)["zone"].first().astype(str)
+    creators = [str(c) for c in first.index]
+    profiles = usual_profiles(data.posts, creators, dict(zip(creators, zone_of.to_numpy())),
+                              now)
+    frames = []
+    for zone in pd.unique(zone_of.to_numpy()):
+        mine = zone_of.index[zone_of.to_numpy() == zone]
+        day = first.loc[mine].dt.tz_convert(str(zone)).dt.tz_localize(None).dt.normalize()
+        hours = pd.to_timedelta(profiles.loc[[str(c) for c in mine], "usual_hour"]
+                                .to_numpy(), unit="h")
+        wall = (np.repeat(day.to_numpy() + hours.to_numpy(), USUAL_DAYS)
+                + np.tile(np.arange(USUAL_DAYS), len(mine)) * np.timedelta64(1, "D"))
+        stamps = pd.DatetimeIndex(wall).tz_localize(str(zone), ambiguous="NaT",
+                                                    nonexistent="shift_forward")
+        frames.append(pd.DataFrame({"creator": np.repeat([str(c) for c in mine], USUAL_DAYS),
+                                    "posted_at": stamps.tz_convert("UTC"),
+                                    "order": np.repeat(first.index.get_indexer(mine),
+                                                       USUAL_DAYS)}))
+    probe = pd.concat(frames, ignore_index=True).sort_values("order", kind="stable")
+    # An hour that does not exist twice (DST ends): the first reading of it.
+    probe["posted_at"] = probe["posted_at"].ffill().bfill()
+    own = profiles.loc[probe["creator"]]
+    return pd.DataFrame({
+        "creator": probe["creator"].to_numpy(), "posted_at": probe["posted_at"].to_numpy(),
+        "caption": own["caption"].to_numpy(), "hashtags": list(own["usual_tags"]),
+        "sound_id": None, "sound_name": "original sound", "sound_is_original": True,
+        "duration_s": own["median_duration"].to_numpy(dtype="float64"),
+    })
 
 
 def _part_rows(data: StoreData) -> int:
@@ -225,28 +268,49 @@ def _creator_time_order(codes: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 
 def _fill(columns: dict[str, np.ndarray], queries: pd.DataFrame, scored: scoring.Scored,
-          exact: bool, typical: bool) -> None:
+          usual: pd.DataFrame, exact: bool) -> None:
     """Write the scores of ``queries`` (whole creators; ``scored`` holds them first, then
-    their better-slot probes) at their plan rows (the queries' index) of ``columns``."""
+    their better-slot probes, then ``usual``, their usual posts) at their plan rows (the
+    queries' index) of ``columns``."""
     n = len(queries)
     pred = scored.pred.iloc[:n]
     at = queries.index.to_numpy()
     predicted = pred["predicted"].to_numpy()
+    start = len(scored.pred) - len(usual)
+    reference, usual_pred, level = _usual_reference(queries, scored, usual, start)
     # Counts to one decimal: the model is not more precise, and a spreadsheet of a
     # million rows stays readable (and its CSV quicker to write).
     columns["predicted"][at] = np.round(to_count(predicted), 1)
     columns["low"][at] = np.round(to_count(pred["low"]), 1)
     columns["high"][at] = np.round(to_count(pred["high"]), 1)
-    columns["lift_pct"][at] = np.round(lift_to_percent(pred["lift"].to_numpy()), 1)
+    columns["lift_pct"][at] = np.round(lift_to_percent(predicted - usual_pred), 1)
+    columns["level_pct"][at] = np.round(lift_to_percent(level), 1)
     columns["rank"][at] = _rank_within_creator(predicted, queries["creator"], at)
-    columns["reasons"].put(at, *reason_codes(scored.groups_for(slice(0, n), typical)))
-    extra_pred = scored.pred["predicted"].to_numpy()[n:]
+    columns["reasons"].put(at, *reason_codes(scored.one_change_groups(np.arange(n),
+                                                                      reference)))
+    extra_pred = scored.pred["predicted"].to_numpy()[n:start]
     if exact:
         gain = extra_pred.reshape(n, len(SHIFT_HOURS)) - predicted[:, None]
         best = np.argmax(gain, axis=1)
         _better(columns, queries, best, gain[np.arange(n), best])
     else:
         _better(columns, queries, *_table_best(queries, extra_pred))
+
+
+def _usual_reference(queries: pd.DataFrame, scored: scoring.Scored, usual: pd.DataFrame,
+                     start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per query row: the position in ``scored`` of its creator's usual post nearest in
+    time (the base of its one-change reasons), the usual post's prediction averaged over
+    its USUAL_DAYS days (log; lift is vs it) and that average vs the creator's trailing
+    median (the level)."""
+    owners = pd.Index(usual["creator"].to_numpy()[::USUAL_DAYS])
+    code = owners.get_indexer(queries["creator"].astype(str))
+    stamps = to_ns(usual["posted_at"]).reshape(-1, USUAL_DAYS)
+    nearest = np.argmin(np.abs(to_ns(queries["posted_at"])[:, None] - stamps[code]), axis=1)
+    usual_pred = scored.pred[["predicted", "baseline"]].to_numpy()[start:].reshape(
+        -1, USUAL_DAYS, 2).mean(axis=1)
+    return (start + code * USUAL_DAYS + nearest, usual_pred[code, 0],
+            usual_pred[code, 0] - usual_pred[code, 1])
 
 
 def _rank_within_creator(predicted: np.ndarray, creator: np.ndarray | pd.Series,
@@ -351,16 +415,16 @@ def _format_local(utc: np.ndarray, zones: np.ndarray) -> np.ndarray:
 def _notes(result: ScoreResult) -> list[str]:
     s = result.summary
     notes = [f"Engagement = {result.target}, predicted {result.horizon_days} days after "
-             "posting; lift_pct is vs the creator's trailing median."]
+             "posting. lift_pct = this row vs the creator's usual post (usual hour, tags, "
+             "original sound, median length; predicted over their first planned week), as "
+             "in suggest; level_pct = that usual post vs the creator's trailing median. "
+             "Reasons: the two largest of the row's decisions, each alone on the usual post "
+             "(exact predictions)."]
     if s["unknown_creators"]:
         notes.append(f"{s['unknown_creators']} creator(s) not in the store: scored with the "
                      "population model (creator_known = false).")
     if s["rejected"]:
         notes.append(f"{s['rejected']} row(s) could not be scored; see the error column.")
-    if s["scored"] > scoring.SHAP_MAX_ROWS:
-        notes.append(f"Reasons for a plan of over {scoring.SHAP_MAX_ROWS:,} rows: each "
-                     "choice's effect on the creator's typical planned post (exact per-row "
-                     "contributions would take hours).")
     if result.better_slot_method == "hour-of-week table":
         notes.append("Better slots for this large plan come from a per-creator hour-of-week "
                      "table (timing assumed independent of content).")

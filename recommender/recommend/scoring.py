@@ -38,6 +38,36 @@ class Scored:
     model: Any
     creator: np.ndarray  # per row: its creator
 
+    def one_change_groups(self, rows: np.ndarray, reference: np.ndarray) -> pd.DataFrame:
+        """GROUPS columns for ``rows`` (positions): each actionable decision's exact worth,
+        the row's ``reference`` post (positions, e.g. the creator's usual post) with only that
+        decision's features taken from the row, minus the reference; ``history`` is what the
+        decisions leave of row minus reference (interactions, the date). A variant depends
+        only on (reference, the decision's feature values), so each distinct one is
+        predicted once: a plan of a million rows repeats its choices."""
+        rows, reference = np.asarray(rows), np.asarray(reference)
+        predicted = self.pred["predicted"].to_numpy()
+        out = pd.DataFrame(0.0, index=rows, columns=list(GROUPS))
+        try:
+            for group in ACTIONABLE:
+                columns = [c for c in self.table.columns if feature_group(str(c)) == group
+                           and c != "creator"]
+                if not columns:
+                    continue
+                combo = row_codes([self.table[c].to_numpy(dtype="float64")[rows]
+                                   for c in columns] + [reference.astype("float64")])
+                first = first_positions(combo)
+                variant = self.table.iloc[reference[first]].reset_index(drop=True)
+                variant[columns] = self.table[columns].iloc[rows[first]].to_numpy()
+                # One thread: another may be predicting the next part meanwhile.
+                effect = self.model.predict_table(variant, 1) - predicted[reference[first]]
+                out[group] = effect[combo]
+        except (KeyError, ValueError) as exc:
+            raise _model_error(exc) from exc
+        full = predicted[rows] - predicted[reference]
+        out["history"] = full - out[list(ACTIONABLE)].sum(axis=1).to_numpy()
+        return out
+
     def groups_for(self, rows: np.ndarray | list[int] | slice, typical: bool | None = None
                    ) -> pd.DataFrame:
         """explain.GROUPS columns for ``rows`` (positions), indexed by those positions.
