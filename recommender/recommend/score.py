@@ -188,7 +188,9 @@ def _score_into(columns: dict[str, np.ndarray], queries: pd.DataFrame, data: Sto
         return "exact"
     # Creators never share a part: ranks, usual posts and week tables are per creator.
     parts = _creator_parts(queries, _part_rows(data))
-    usuals = [_usual_probe(part, data, now) for part in parts]
+    every = _usual_probe(queries, data, now)
+    usuals = [every[every["creator"].isin(part["creator"].astype(str).unique())]
+              .reset_index(drop=True) for part in parts]
     batches = (pd.concat([part[QUERY_COLUMNS], _week_probe(part)[QUERY_COLUMNS],
                           usual[QUERY_COLUMNS]], ignore_index=True)
                for part, usual in zip(parts, usuals))
@@ -299,17 +301,16 @@ def _fill(columns: dict[str, np.ndarray], queries: pd.DataFrame, scored: scoring
 
 def _usual_reference(queries: pd.DataFrame, scored: scoring.Scored, usual: pd.DataFrame,
                      start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per query row: the position in ``scored`` of its creator's usual post nearest in
-    time (the base of its one-change reasons), the usual post's prediction averaged over
+    """Per query row: the position in ``scored`` of its creator's usual post on their first
+    planned day (the base of its one-change reasons: one base per creator, so a plan's
+    repeated choices are predicted once each), the usual post's prediction averaged over
     its USUAL_DAYS days (log; lift is vs it) and that average vs the creator's trailing
     median (the level)."""
     owners = pd.Index(usual["creator"].to_numpy()[::USUAL_DAYS])
     code = owners.get_indexer(queries["creator"].astype(str))
-    stamps = to_ns(usual["posted_at"]).reshape(-1, USUAL_DAYS)
-    nearest = np.argmin(np.abs(to_ns(queries["posted_at"])[:, None] - stamps[code]), axis=1)
     usual_pred = scored.pred[["predicted", "baseline"]].to_numpy()[start:].reshape(
         -1, USUAL_DAYS, 2).mean(axis=1)
-    return (start + code * USUAL_DAYS + nearest, usual_pred[code, 0],
+    return (start + code * USUAL_DAYS, usual_pred[code, 0],
             usual_pred[code, 0] - usual_pred[code, 1])
 
 
