@@ -28,12 +28,15 @@ from recommender.engagement import log_engagement
 from recommender.impact.series import settled_posts
 from recommender.store import StoreData
 
-LEVEL_DAYS = 91
+TREND_DAYS = 56.0  # knot spacing of the creator's slow level
+CONTENT_COLUMNS = ("c_length", "c_tags", "c_original")
+GAP_HINGES_H = np.array([2.0, 4.0, 8.0, 16.0])  # a gap shorter than these may cost
 MIN_POSTS = 40
 MIN_WEEKS = 12
 RATIO_GRID = np.round(np.arange(0.3, 2.51, 0.05), 2)  # knee / the creator's typical week
 DROP_GRID = np.round(np.arange(0.0, 1.01, 0.05), 2)  # log per doubling past the knee
 CLIP_SD = 2.5
+CLIP_PASSES = 2
 EM_STEPS = 10
 
 
@@ -75,74 +78,114 @@ class CadenceAdvice:
 
 
 def post_table(data: StoreData, target: str = "weighted") -> pd.DataFrame:
-    """Per settled post: creator, residual vs the creator's rolling level, week count, gap."""
+    """Per settled post: creator, log outcome, days since the creator's first post, the
+    number of posts (settled or not) in its UTC week, hours since the previous post."""
     posts = data.posts.sort_values(["creator", "posted_at"], kind="stable")
     creator = posts["creator"].astype(str)
     week = posts["posted_at"].dt.tz_convert("UTC").dt.tz_localize(None).dt.to_period("W-SUN")
     n_week = posts.groupby([creator, week])["post_id"].transform("size").to_numpy()
     gap = posts.groupby(creator)["posted_at"].diff().dt.total_seconds().to_numpy() / 3600.0
+    first = posts.groupby(creator)["posted_at"].transform("min")
     frame = pd.DataFrame({"creator": creator.to_numpy(), "posted_at": posts["posted_at"],
-                          "n_week": n_week, "log_gap": np.log2(np.clip(gap, 1.0, 168.0)),
+                          "n_week": n_week, "gap_h": np.clip(gap, 1.0, 168.0),
+                          "t_days": (posts["posted_at"] - first).dt.total_seconds() / 86400.0,
                           "week": week.to_numpy()}, index=posts.index)
     kept = settled_posts(posts)
-    frame = frame.loc[kept.index].assign(y=log_engagement(kept, target))
-    frame = frame[np.isfinite(frame["y"]) & np.isfinite(frame["log_gap"])]
-    level = _level_without_own_week(frame)
-    frame["r"] = frame["y"].to_numpy() - level
-    return frame[np.isfinite(frame["r"])]
+    frame = frame.loc[kept.index].assign(y=log_engagement(kept, target), **_content(kept))
+    return frame[np.isfinite(frame["y"]) & np.isfinite(frame["gap_h"])]
 
 
-def _level_without_own_week(frame: pd.DataFrame) -> np.ndarray:
-    """The creator's mean outcome over a centred ``LEVEL_DAYS`` window, leaving out the
-    post's own week: a busy week's weaker posts must not lower the level they are compared
-    with (that would hide the very drop being measured). Outcomes winsorised per creator."""
-    out = np.full(len(frame), np.nan)
-    half = pd.Timedelta(days=LEVEL_DAYS / 2)
-    for _, idx in frame.groupby("creator", sort=False).indices.items():
-        g = frame.iloc[idx]
-        y = g["y"].to_numpy()
-        med = np.median(y)
-        mad = 1.4826 * np.median(np.abs(y - med)) or 1.0
-        y = np.clip(y, med - CLIP_SD * mad, med + CLIP_SD * mad)
-        t = g["posted_at"].dt.tz_convert(None).to_numpy()
-        csum = np.concatenate([[0.0], np.cumsum(y)])
-        lo = np.searchsorted(t, t - half.to_timedelta64())
-        hi = np.searchsorted(t, t + half.to_timedelta64(), side="right")
-        codes = pd.factorize(g["week"])[0]
-        wsum = pd.Series(y).groupby(codes).transform("sum").to_numpy()
-        wcnt = pd.Series(y).groupby(codes).transform("size").to_numpy()
-        total, count = csum[hi] - csum[lo] - wsum, (hi - lo) - wcnt
-        out[idx] = np.where(count >= 5, total / np.maximum(count, 1), np.nan)
+def _content(posts: pd.DataFrame) -> dict[str, np.ndarray]:
+    """What the post was, for precision only (the knee is identified by busy vs quiet weeks
+    either way): log length and hashtag count (each with its square: both have a best
+    value), original sound. Unknown values take the creator's median."""
+    creator = posts["creator"].astype(str)
+    duration = pd.to_numeric(posts["duration_s"], errors="coerce").astype("float64")
+    length = np.log2(duration.where(duration > 0))
+    tags = posts["hashtags"].map(lambda t: len(t) if t is not None and hasattr(t, "__len__")
+                                 else np.nan).astype("float64")
+    original = posts["sound_is_original"].astype("float64")
+    out = {}
+    for name, col in (("c_length", length), ("c_tags", tags), ("c_original", original)):
+        out[name] = col.fillna(col.groupby(creator).transform("median")).fillna(0.0).to_numpy()
     return out
 
 
-def _profile(g: pd.DataFrame, typical: float) -> np.ndarray:
-    """Log likelihood over (knee ratio, drop) on the grids; the gap slope is profiled out
-    (least squares). Residuals are winsorised at ``CLIP_SD`` robust SDs: one viral post
-    must not decide a creator's cadence."""
-    r = g["r"].to_numpy()
-    scale = 1.4826 * float(np.median(np.abs(r - np.median(r)))) or 1.0
-    r = np.clip(r, np.median(r) - CLIP_SD * scale, np.median(r) + CLIP_SD * scale)
-    r = r - r.mean()
-    lg = g["log_gap"].to_numpy() - g["log_gap"].mean()
-    lg_ss = max(float(lg @ lg), 1e-9)
-    n = len(r)
-    n_week = g["n_week"].to_numpy(dtype="float64")
-    ll = np.empty((len(RATIO_GRID), len(DROP_GRID)))
-    for i, ratio in enumerate(RATIO_GRID):
-        x = np.maximum(0.0, np.log2(n_week / (ratio * typical)))
-        x = x - x.mean()
-        e = r[:, None] + x[:, None] * DROP_GRID[None, :]  # what the knee does not explain
-        sse = (e ** 2).sum(axis=0) - (lg @ e) ** 2 / lg_ss
-        ll[i] = -0.5 * n * np.log(np.maximum(sse, 1e-9) / n)
-    return ll
+def _nuisance_columns(g: pd.DataFrame) -> np.ndarray:
+    """What every fit holds fixed: the creator's slow level (piecewise linear in time, one
+    knot per ``TREND_DAYS``, so growth and seasons are absorbed but a single busy week is
+    not) and the gap since the previous post (hinges at ``GAP_HINGES_H``, last columns: short
+    gaps may cost much, long ones nothing). Fitted jointly with the knee: a level estimated
+    first from the same posts would be pulled down by the busy weeks it is compared with."""
+    t = g["t_days"].to_numpy(dtype="float64")
+    knots = np.arange(0.0, t.max() + TREND_DAYS, TREND_DAYS)
+    hats = np.clip(1.0 - np.abs(t[:, None] - knots[None, :]) / TREND_DAYS, 0.0, None)
+    hinge = np.maximum(0.0, np.log2(GAP_HINGES_H[None, :] / g["gap_h"].to_numpy()[:, None]))
+    content = [g[c].to_numpy(dtype="float64") for c in CONTENT_COLUMNS if c in g]
+    content += [v ** 2 for v in content[:2]]
+    return np.column_stack([hats[:, hats.sum(axis=0) > 0], *content, hinge])
 
 
-def _gap_slope(g: pd.DataFrame, typical: float, ratio: float, drop: float) -> float:
-    x = np.maximum(0.0, np.log2(g["n_week"].to_numpy() / (ratio * typical)))
-    e = g["r"].to_numpy() + drop * x
-    lg = g["log_gap"].to_numpy() - g["log_gap"].mean()
-    return float(lg @ (e - e.mean()) / max(float(lg @ lg), 1e-9))
+def _nuisance(g: pd.DataFrame) -> np.ndarray:
+    """An orthonormal basis of ``_nuisance_columns`` (unused hinges dropped)."""
+    u, s, _ = np.linalg.svd(_nuisance_columns(g), full_matrices=False)
+    return u[:, s > s[0] * 1e-8]
+
+
+def _knee_design(n_week: np.ndarray, scale: float) -> np.ndarray:
+    """Posts x knees on the grid: max(0, log2(posts that week / knee))."""
+    knees = RATIO_GRID[None, :] * scale
+    return np.maximum(0.0, np.log2(n_week[:, None] / knees))
+
+
+def _profile(g: pd.DataFrame, scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """Log likelihood over (knee ratio, drop) on the grids, the nuisance profiled out by
+    least squares, and the outcomes used. Outcomes are winsorised at ``CLIP_SD`` robust
+    SDs of the residuals of the best fit so far (first without the knee, then with it:
+    clipping around a fit that ignores the knee would spare the busy weeks' viral posts
+    and clip their flops): one viral post must not decide a cadence."""
+    q = _nuisance(g)
+    raw = g["y"].to_numpy(dtype="float64")
+    x = _knee_design(g["n_week"].to_numpy(dtype="float64"), scale)
+    mx = x - q @ (q.T @ x)
+    mxx = (mx * mx).sum(axis=0)[:, None]
+    knee_fit = np.zeros(len(raw))
+    for _ in range(CLIP_PASSES):
+        fitted = q @ (q.T @ (raw - knee_fit)) + knee_fit
+        e = raw - fitted
+        scale = 1.4826 * float(np.median(np.abs(e - np.median(e)))) or 1.0
+        y = fitted + np.clip(e, np.median(e) - CLIP_SD * scale, np.median(e) + CLIP_SD * scale)
+        my = y - q @ (q.T @ y)
+        # sse(knee, drop) = |My + drop Mx|^2, expanded so every grid cell costs O(1).
+        sse = my @ my + 2.0 * (my @ mx)[:, None] * DROP_GRID[None, :] + mxx * DROP_GRID ** 2
+        i, j = np.unravel_index(np.argmin(sse), sse.shape)
+        knee_fit = -DROP_GRID[j] * x[:, i]
+    n = len(y)
+    return -0.5 * n * np.log(np.maximum(sse, 1e-12) / n), y
+
+
+def _gap_slope(g: pd.DataFrame, y: np.ndarray, scale: float, ratio: float,
+               drop: float) -> float:
+    """The fitted gap curve's mean slope per doubling of the gap, between the creator's
+    10th and 90th percentile gaps (the curve is flat past the last hinge)."""
+    z = _nuisance_columns(g)
+    x = _knee_design(g["n_week"].to_numpy(dtype="float64"), scale)
+    col = int(np.argmin(np.abs(RATIO_GRID - ratio)))
+    coef, *_ = np.linalg.lstsq(z, y + drop * x[:, col], rcond=None)
+    gaps = np.quantile(g["gap_h"].to_numpy(), [0.1, 0.9])
+    if gaps[1] <= gaps[0] * 1.01:
+        return 0.0
+    hinge = np.maximum(0.0, np.log2(GAP_HINGES_H[None, :] / gaps[:, None]))
+    curve = hinge @ coef[-len(GAP_HINGES_H):]
+    return float((curve[1] - curve[0]) / np.log2(gaps[1] / gaps[0]))
+
+
+def _mean_rate(weeks: pd.Series) -> float:
+    """Posts per week over every week from the creator's first to their last, empty ones
+    included: the unit of the knee grid, so the pooled prior says "creators start to lose
+    per post at about X times their own usual rate" (steadier than the median busy week)."""
+    span = (weeks.index.max() - weeks.index.min()).n + 1
+    return float(weeks.sum()) / max(span, 1)
 
 
 def advise_all(data: StoreData, target: str = "weighted") -> dict[str, CadenceAdvice]:
@@ -152,9 +195,11 @@ def advise_all(data: StoreData, target: str = "weighted") -> dict[str, CadenceAd
     for c, g in table.groupby("creator", sort=False):
         weeks = g.groupby("week")["n_week"].first()
         typical = float(weeks.median())
+        scale = _mean_rate(weeks)
         enough = len(g) >= MIN_POSTS and len(weeks) >= MIN_WEEKS and weeks.nunique() >= 3
-        fits[c] = (g, typical, len(weeks), enough, _profile(g, typical) if len(g) >= 8 else None)
-    liks = [np.exp(f[4] - f[4].max()) for f in fits.values() if f[3]]
+        fits[c] = (g, typical, scale, len(weeks), enough,
+                   _profile(g, scale) if enough else None)
+    liks = [np.exp(f[5][0] - f[5][0].max()) for f in fits.values() if f[4]]
     flat = np.full((len(RATIO_GRID), len(DROP_GRID)), 1.0 / (len(RATIO_GRID) * len(DROP_GRID)))
     prior = flat
     for _ in range(EM_STEPS if liks else 0):
@@ -174,10 +219,10 @@ def cadence_advice(data: StoreData, creator: str, target: str = "weighted") -> C
     return advice[creator]
 
 
-def _curve(joint: np.ndarray, typical: float, busiest: int) -> pd.DataFrame:
+def _curve(joint: np.ndarray, scale: float, busiest: int) -> pd.DataFrame:
     """Posterior median and 80% band of the per-post multiplier and of the week's total
     (relative to a single post) at 1..busiest posts a week."""
-    knees = RATIO_GRID[:, None] * typical
+    knees = RATIO_GRID[:, None] * scale
     weights = joint.ravel()
     order_rows = []
     for n in range(1, max(2, busiest) + 1):
@@ -203,19 +248,21 @@ def _less(value: float) -> str:
     return f"{abs(int(round(value)))}%"
 
 
-def _advice(creator: str, g: pd.DataFrame, typical: float, n_weeks: int, enough: bool,
-            fit: np.ndarray | None, prior: np.ndarray
+def _advice(creator: str, g: pd.DataFrame, typical: float, scale: float, n_weeks: int,
+            enough: bool,
+            fitted: tuple[np.ndarray, np.ndarray] | None, prior: np.ndarray
             ) -> CadenceAdvice:
-    if not enough or fit is None:
+    if not enough or fitted is None:
         return CadenceAdvice(
             creator, False, typical, None, None, None, None, None, None, len(g), n_weeks,
             f"not enough data to advise a cadence ({len(g)} settled posts over {n_weeks} "
             f"weeks; need {MIN_POSTS} over {MIN_WEEKS}, with busy and quiet weeks)")
+    fit, y = fitted
     joint = np.exp(fit - fit.max()) * prior
     joint /= joint.sum()
     post = joint.sum(axis=1)  # over the knee
     cdf = np.cumsum(post)
-    knees = RATIO_GRID * typical
+    knees = RATIO_GRID * scale
     lo, med, hi = (float(knees[min(np.searchsorted(cdf, q), len(cdf) - 1)])
                    for q in (0.1, 0.5, 0.9))
     drop_post = joint.sum(axis=0)
@@ -226,7 +273,7 @@ def _advice(creator: str, g: pd.DataFrame, typical: float, n_weeks: int, enough:
                   for q in (0.1, 0.9))
     drop_range = (float(np.expm1(-d_hi) * 100), float(np.expm1(-d_lo) * 100))
     best = np.unravel_index(np.argmax(joint), joint.shape)
-    gap_pct = float(np.expm1(_gap_slope(g, typical, RATIO_GRID[best[0]],
+    gap_pct = float(np.expm1(_gap_slope(g, y, scale, RATIO_GRID[best[0]],
                                         DROP_GRID[best[1]])) * 100)
     rises = drop < np.log(2)
     total = "the week's total still rises" if rises else "the week's total falls"
@@ -243,11 +290,13 @@ def _advice(creator: str, g: pd.DataFrame, typical: float, n_weeks: int, enough:
         advice = (f"plan at least your usual {plan} posts this week: your posts earned no "
                   f"measurably less in your busiest weeks (up to {int(g['n_week'].max())} posts"
                   f"{spread}), so more posts add to the week's total")
-    curve = _curve(joint, typical, int(g["n_week"].max()))
+    curve = _curve(joint, scale, int(g["n_week"].max()))
     return CadenceAdvice(creator, True, typical, med, lo, hi, drop_pct, bool(rises), gap_pct,
                          len(g), n_weeks, advice, drop_range, plan, curve,
-                         [f"Within your own history: busy vs quiet weeks, relative to your "
-                          f"{LEVEL_DAYS}-day rolling level; the knee's 80% interval is "
+                         [f"Within your own history: busy vs quiet weeks, with your slow "
+                          f"level (in {TREND_DAYS:.0f}-day steps), the gap since your previous "
+                          f"post and each post's length, hashtag count and sound held fixed; "
+                          f"the knee's 80% interval is "
                           f"{lo:.1f}-{hi:.1f} posts a week (pooled with the store's creators)."])
 
 
