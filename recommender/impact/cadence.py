@@ -26,17 +26,19 @@ import pandas as pd
 
 from recommender.engagement import log_engagement
 from recommender.impact.series import settled_posts
-from recommender.store import StoreData
+from recommender.store import StoreData, timezone_lookup
 
 TREND_DAYS = 56.0  # knot spacing of the creator's slow level
 CONTENT_COLUMNS = ("c_length", "c_tags", "c_original")
+CLOCK_COLUMNS = ("k_h1s", "k_h1c", "k_h2s", "k_h2c", "k_ds", "k_dc")
+CLOCK_MIN_POSTS = 100  # six more columns: only where they cost little
 GAP_HINGES_H = np.array([2.0, 4.0, 8.0, 16.0])  # a gap shorter than these may cost
 MIN_POSTS = 40
 MIN_WEEKS = 12
 RATIO_GRID = np.round(np.arange(0.3, 2.51, 0.05), 2)  # knee / the creator's typical week
 DROP_GRID = np.round(np.arange(0.0, 1.01, 0.05), 2)  # log per doubling past the knee
-CLIP_SD = 2.5
-CLIP_PASSES = 2
+HUBER_K = 1.345  # the usual 95%-efficient Huber constant, in robust SDs
+ROBUST_PASSES = 3
 EM_STEPS = 10
 
 
@@ -91,7 +93,8 @@ def post_table(data: StoreData, target: str = "weighted") -> pd.DataFrame:
                           "t_days": (posts["posted_at"] - first).dt.total_seconds() / 86400.0,
                           "week": week.to_numpy()}, index=posts.index)
     kept = settled_posts(posts)
-    frame = frame.loc[kept.index].assign(y=log_engagement(kept, target), **_content(kept))
+    frame = frame.loc[kept.index].assign(y=log_engagement(kept, target), **_content(kept),
+                                         **_clock(kept, timezone_lookup(data.creators)))
     return frame[np.isfinite(frame["y"]) & np.isfinite(frame["gap_h"])]
 
 
@@ -111,6 +114,21 @@ def _content(posts: pd.DataFrame) -> dict[str, np.ndarray]:
     return out
 
 
+def _clock(posts: pd.DataFrame, zones: dict[str, str]) -> dict[str, np.ndarray]:
+    """Local hour of day (two harmonics) and weekday (one), for precision: when in the day
+    a creator posts moves engagement too, and busy weeks need not keep the same hours."""
+    hour, day = np.zeros(len(posts)), np.zeros(len(posts))
+    creator = posts["creator"].astype(str).to_numpy()
+    for c in np.unique(creator):
+        rows = creator == c
+        local = posts["posted_at"][rows].dt.tz_convert(zones.get(c, "UTC"))
+        hour[rows] = (local.dt.hour + local.dt.minute / 60.0).to_numpy()
+        day[rows] = local.dt.weekday.to_numpy()
+    h, d = 2 * np.pi * hour / 24.0, 2 * np.pi * day / 7.0
+    return {"k_h1s": np.sin(h), "k_h1c": np.cos(h), "k_h2s": np.sin(2 * h),
+            "k_h2c": np.cos(2 * h), "k_ds": np.sin(d), "k_dc": np.cos(d)}
+
+
 def _nuisance_columns(g: pd.DataFrame) -> np.ndarray:
     """What every fit holds fixed: the creator's slow level (piecewise linear in time, one
     knot per ``TREND_DAYS``, so growth and seasons are absorbed but a single busy week is
@@ -123,12 +141,14 @@ def _nuisance_columns(g: pd.DataFrame) -> np.ndarray:
     hinge = np.maximum(0.0, np.log2(GAP_HINGES_H[None, :] / g["gap_h"].to_numpy()[:, None]))
     content = [g[c].to_numpy(dtype="float64") for c in CONTENT_COLUMNS if c in g]
     content += [v ** 2 for v in content[:2]]
+    if len(g) >= CLOCK_MIN_POSTS:
+        content += [g[c].to_numpy(dtype="float64") for c in CLOCK_COLUMNS if c in g]
     return np.column_stack([hats[:, hats.sum(axis=0) > 0], *content, hinge])
 
 
-def _nuisance(g: pd.DataFrame) -> np.ndarray:
-    """An orthonormal basis of ``_nuisance_columns`` (unused hinges dropped)."""
-    u, s, _ = np.linalg.svd(_nuisance_columns(g), full_matrices=False)
+def _basis(z: np.ndarray) -> np.ndarray:
+    """An orthonormal basis of the columns of ``z`` (unused or collinear ones dropped)."""
+    u, s, _ = np.linalg.svd(z, full_matrices=False)
     return u[:, s > s[0] * 1e-8]
 
 
@@ -140,38 +160,41 @@ def _knee_design(n_week: np.ndarray, scale: float) -> np.ndarray:
 
 def _profile(g: pd.DataFrame, scale: float) -> tuple[np.ndarray, np.ndarray]:
     """Log likelihood over (knee ratio, drop) on the grids, the nuisance profiled out by
-    least squares, and the outcomes used. Outcomes are winsorised at ``CLIP_SD`` robust
-    SDs of the residuals of the best fit so far (first without the knee, then with it:
-    clipping around a fit that ignores the knee would spare the busy weeks' viral posts
-    and clip their flops): one viral post must not decide a cadence."""
-    q = _nuisance(g)
-    raw = g["y"].to_numpy(dtype="float64")
+    weighted least squares, and the posts' weights. Huber weights from the residuals of
+    the best fit so far (first without weights, then twice reweighted): a viral post
+    counts as one that did well, not as ten, so one viral post cannot decide a cadence."""
+    z = _nuisance_columns(g)
+    y = g["y"].to_numpy(dtype="float64")
     x = _knee_design(g["n_week"].to_numpy(dtype="float64"), scale)
-    mx = x - q @ (q.T @ x)
-    mxx = (mx * mx).sum(axis=0)[:, None]
-    knee_fit = np.zeros(len(raw))
-    for _ in range(CLIP_PASSES):
-        fitted = q @ (q.T @ (raw - knee_fit)) + knee_fit
-        e = raw - fitted
-        scale = 1.4826 * float(np.median(np.abs(e - np.median(e)))) or 1.0
-        y = fitted + np.clip(e, np.median(e) - CLIP_SD * scale, np.median(e) + CLIP_SD * scale)
-        my = y - q @ (q.T @ y)
+    w = np.ones(len(y))
+    for _ in range(ROBUST_PASSES):
+        sw = np.sqrt(w)
+        q = _basis(z * sw[:, None])
+        yw, xw = y * sw, x * sw[:, None]
+        my = yw - q @ (q.T @ yw)
+        mx = xw - q @ (q.T @ xw)
         # sse(knee, drop) = |My + drop Mx|^2, expanded so every grid cell costs O(1).
-        sse = my @ my + 2.0 * (my @ mx)[:, None] * DROP_GRID[None, :] + mxx * DROP_GRID ** 2
+        sse = (my @ my + 2.0 * (my @ mx)[:, None] * DROP_GRID[None, :]
+               + (mx * mx).sum(axis=0)[:, None] * DROP_GRID ** 2)
         i, j = np.unravel_index(np.argmin(sse), sse.shape)
-        knee_fit = -DROP_GRID[j] * x[:, i]
+        e = (my + DROP_GRID[j] * mx[:, i]) / sw
+        e -= np.median(e)
+        sd = 1.4826 * float(np.median(np.abs(e))) or 1.0
+        w = np.minimum(1.0, HUBER_K * sd / np.maximum(np.abs(e), 1e-12))
     n = len(y)
-    return -0.5 * n * np.log(np.maximum(sse, 1e-12) / n), y
+    return -0.5 * n * np.log(np.maximum(sse, 1e-12) / n), w
 
 
-def _gap_slope(g: pd.DataFrame, y: np.ndarray, scale: float, ratio: float,
+def _gap_slope(g: pd.DataFrame, w: np.ndarray, scale: float, ratio: float,
                drop: float) -> float:
     """The fitted gap curve's mean slope per doubling of the gap, between the creator's
     10th and 90th percentile gaps (the curve is flat past the last hinge)."""
+    sw = np.sqrt(w)
     z = _nuisance_columns(g)
     x = _knee_design(g["n_week"].to_numpy(dtype="float64"), scale)
     col = int(np.argmin(np.abs(RATIO_GRID - ratio)))
-    coef, *_ = np.linalg.lstsq(z, y + drop * x[:, col], rcond=None)
+    y = g["y"].to_numpy(dtype="float64") + drop * x[:, col]
+    coef, *_ = np.linalg.lstsq(z * sw[:, None], y * sw, rcond=None)
     gaps = np.quantile(g["gap_h"].to_numpy(), [0.1, 0.9])
     if gaps[1] <= gaps[0] * 1.01:
         return 0.0
@@ -257,7 +280,7 @@ def _advice(creator: str, g: pd.DataFrame, typical: float, scale: float, n_weeks
             creator, False, typical, None, None, None, None, None, None, len(g), n_weeks,
             f"not enough data to advise a cadence ({len(g)} settled posts over {n_weeks} "
             f"weeks; need {MIN_POSTS} over {MIN_WEEKS}, with busy and quiet weeks)")
-    fit, y = fitted
+    fit, w = fitted
     joint = np.exp(fit - fit.max()) * prior
     joint /= joint.sum()
     post = joint.sum(axis=1)  # over the knee
@@ -273,7 +296,7 @@ def _advice(creator: str, g: pd.DataFrame, typical: float, scale: float, n_weeks
                   for q in (0.1, 0.9))
     drop_range = (float(np.expm1(-d_hi) * 100), float(np.expm1(-d_lo) * 100))
     best = np.unravel_index(np.argmax(joint), joint.shape)
-    gap_pct = float(np.expm1(_gap_slope(g, y, scale, RATIO_GRID[best[0]],
+    gap_pct = float(np.expm1(_gap_slope(g, w, scale, RATIO_GRID[best[0]],
                                         DROP_GRID[best[1]])) * 100)
     rises = drop < np.log(2)
     total = "the week's total still rises" if rises else "the week's total falls"
