@@ -29,7 +29,7 @@ from recommender.impact.series import settled_posts
 from recommender.store import StoreData, timezone_lookup
 
 TREND_DAYS = 56.0  # knot spacing of the creator's slow level
-CONTENT_COLUMNS = ("c_length", "c_tags", "c_original")
+CONTENT_COLUMNS = ("c_length", "c_tags", "c_original", "c_followers")
 CLOCK_COLUMNS = ("k_h1s", "k_h1c", "k_h2s", "k_h2c", "k_ds", "k_dc")
 CLOCK_MIN_POSTS = 100  # six more columns: only where they cost little
 GAP_HINGES_H = np.array([2.0, 4.0, 8.0, 16.0])  # a gap shorter than these may cost
@@ -108,8 +108,11 @@ def _content(posts: pd.DataFrame) -> dict[str, np.ndarray]:
     tags = posts["hashtags"].map(lambda t: len(t) if t is not None and hasattr(t, "__len__")
                                  else np.nan).astype("float64")
     original = posts["sound_is_original"].astype("float64")
+    followers = pd.to_numeric(posts["followers_at_post"], errors="coerce").astype("float64")
+    reach = np.log(followers.where(followers > 0))
     out = {}
-    for name, col in (("c_length", length), ("c_tags", tags), ("c_original", original)):
+    for name, col in (("c_length", length), ("c_tags", tags), ("c_original", original),
+                      ("c_followers", reach)):
         out[name] = col.fillna(col.groupby(creator).transform("median")).fillna(0.0).to_numpy()
     return out
 
@@ -148,8 +151,10 @@ def _nuisance_columns(g: pd.DataFrame) -> np.ndarray:
 
 def _basis(z: np.ndarray) -> np.ndarray:
     """An orthonormal basis of the columns of ``z`` (unused or collinear ones dropped)."""
-    u, s, _ = np.linalg.svd(z, full_matrices=False)
-    return u[:, s > s[0] * 1e-8]
+    # From the small Gram matrix: far cheaper than an SVD of the tall ``z``.
+    values, vectors = np.linalg.eigh(z.T @ z)
+    keep = values > values.max() * 1e-10
+    return (z @ vectors[:, keep]) / np.sqrt(values[keep])
 
 
 def _knee_design(n_week: np.ndarray, scale: float) -> np.ndarray:
@@ -160,27 +165,29 @@ def _knee_design(n_week: np.ndarray, scale: float) -> np.ndarray:
 
 def _profile(g: pd.DataFrame, scale: float) -> tuple[np.ndarray, np.ndarray]:
     """Log likelihood over (knee ratio, drop) on the grids, the nuisance profiled out by
-    weighted least squares, and the posts' weights. Huber weights from the residuals of
-    the best fit so far (first without weights, then twice reweighted): a viral post
-    counts as one that did well, not as ten, so one viral post cannot decide a cadence."""
+    weighted least squares, and the posts' weights. Huber weights, by iterated reweighting
+    of the fit without the knee: a viral post counts as one that did well, not as ten. The
+    weights never come from a fit with a knee, which would favour that knee (the posts
+    that disagree with it would count less) and find drops in pure noise."""
     z = _nuisance_columns(g)
     y = g["y"].to_numpy(dtype="float64")
-    x = _knee_design(g["n_week"].to_numpy(dtype="float64"), scale)
     w = np.ones(len(y))
     for _ in range(ROBUST_PASSES):
         sw = np.sqrt(w)
         q = _basis(z * sw[:, None])
-        yw, xw = y * sw, x * sw[:, None]
-        my = yw - q @ (q.T @ yw)
-        mx = xw - q @ (q.T @ xw)
-        # sse(knee, drop) = |My + drop Mx|^2, expanded so every grid cell costs O(1).
-        sse = (my @ my + 2.0 * (my @ mx)[:, None] * DROP_GRID[None, :]
-               + (mx * mx).sum(axis=0)[:, None] * DROP_GRID ** 2)
-        i, j = np.unravel_index(np.argmin(sse), sse.shape)
-        e = (my + DROP_GRID[j] * mx[:, i]) / sw
+        e = (y * sw - q @ (q.T @ (y * sw))) / sw
         e -= np.median(e)
         sd = 1.4826 * float(np.median(np.abs(e))) or 1.0
         w = np.minimum(1.0, HUBER_K * sd / np.maximum(np.abs(e), 1e-12))
+    sw = np.sqrt(w)
+    q = _basis(z * sw[:, None])
+    yw = y * sw
+    xw = _knee_design(g["n_week"].to_numpy(dtype="float64"), scale) * sw[:, None]
+    my = yw - q @ (q.T @ yw)
+    mx = xw - q @ (q.T @ xw)
+    # sse(knee, drop) = |My + drop Mx|^2, expanded so every grid cell costs O(1).
+    sse = (my @ my + 2.0 * (my @ mx)[:, None] * DROP_GRID[None, :]
+           + (mx * mx).sum(axis=0)[:, None] * DROP_GRID ** 2)
     n = len(y)
     return -0.5 * n * np.log(np.maximum(sse, 1e-12) / n), w
 
@@ -194,7 +201,8 @@ def _gap_slope(g: pd.DataFrame, w: np.ndarray, scale: float, ratio: float,
     x = _knee_design(g["n_week"].to_numpy(dtype="float64"), scale)
     col = int(np.argmin(np.abs(RATIO_GRID - ratio)))
     y = g["y"].to_numpy(dtype="float64") + drop * x[:, col]
-    coef, *_ = np.linalg.lstsq(z * sw[:, None], y * sw, rcond=None)
+    zw = z * sw[:, None]
+    coef = np.linalg.pinv(zw.T @ zw) @ (zw.T @ (y * sw))
     gaps = np.quantile(g["gap_h"].to_numpy(), [0.1, 0.9])
     if gaps[1] <= gaps[0] * 1.01:
         return 0.0
@@ -338,5 +346,6 @@ def for_suggest_advice(data: StoreData, creator: str, now: pd.Timestamp,
     posts = data.posts[data.posts["posted_at"] < now]
     counts = posts["creator"].astype(str).value_counts()
     keep = {creator, *counts.index[:POOL_CREATORS]}
-    scoped = StoreData(posts=posts[posts["creator"].astype(str).isin(keep)])
+    scoped = StoreData(posts=posts[posts["creator"].astype(str).isin(keep)],
+                       creators=data.creators)  # their time zones, for the local clock
     return cadence_advice(scoped, creator, target)
