@@ -126,7 +126,7 @@ def _clock(posts: pd.DataFrame, zones: dict[str, str]) -> dict[str, np.ndarray]:
         rows = creator == c
         local = posts["posted_at"][rows].dt.tz_convert(zones.get(c, "UTC"))
         hour[rows] = (local.dt.hour + local.dt.minute / 60.0).to_numpy()
-        day[rows] = local.dt.weekday.to_numpy()
+        day[rows] = local.dt.day_of_week.to_numpy()
     h, d = 2 * np.pi * hour / 24.0, 2 * np.pi * day / 7.0
     return {"k_h1s": np.sin(h), "k_h1c": np.cos(h), "k_h2s": np.sin(2 * h),
             "k_h2c": np.cos(2 * h), "k_ds": np.sin(d), "k_dc": np.cos(d)}
