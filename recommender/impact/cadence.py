@@ -1,19 +1,27 @@
 """Cadence advice: how a creator's posts respond to posting more in a week, within creator.
 
-For each settled post: its outcome relative to the creator's own slow level (the centred
-rolling median of their outcomes over ``LEVEL_DAYS``: growth and seasons are removed, and
-nothing is compared across creators), the number of posts the creator made that UTC week
+For each settled post: its log outcome, the number of posts the creator made that UTC week
 (Monday-Sunday) and the hours since their previous post. The per-post response is a knee:
 
-    r = -drop x max(0, log2(posts_that_week / knee)) + gap_slope x log2(gap hours) + noise
+    y = level(t) + content + clock + gap(hours) - drop x max(0, log2(posts_that_week / knee))
 
-flat up to ``knee`` posts a week, then ``drop`` less per doubling. For every knee on a grid
-(as a multiple of the creator's typical week) a least-squares fit gives the creator's
-profile likelihood; the pooled prior over the knee is the average of all creators'
-posteriors, iterated (empirical Bayes by EM), and each creator's posterior = likelihood x
-prior: a creator with little history is shrunk to what the store's creators show. The
-week's total is ``n x exp(per-post response)``: it still rises past the knee while
-``drop < ln 2``.
+flat up to ``knee`` posts a week, then ``drop`` less per doubling. Everything but the knee
+is a nuisance fitted jointly with it, per creator: the slow level (piecewise linear in
+time: growth and seasons, never another creator), the gap since the previous post (hinges:
+short gaps may cost, long ones nothing), and for precision only the post's length, hashtag
+count, sound, followers at the post and, with 100+ posts, local hour and weekday. The knee
+is identified by the creator's busy weeks vs their quiet weeks alone. Estimating the level
+first from the same posts (a rolling mean) would let busy weeks pull down the level they
+are compared with, and a log-linear gap would take part of the knee for spacing.
+
+For every knee on a grid (as a multiple of the creator's mean weekly rate) and drop, a
+Huber-weighted least-squares fit gives the creator's profile likelihood; the pooled prior
+over (knee ratio, drop) is the average of all creators' posteriors, iterated (empirical
+Bayes by EM), and each creator's posterior = likelihood x prior: a creator with little
+history is shrunk to what the store's creators show. The advised rate is the knee's
+posterior median (80% interval from the posterior). The week's total is
+``n x exp(per-post response)``: it still rises past the knee while ``drop < ln 2``, so the
+knee, not the week's best total, is the rate to plan (past it each post is worth less).
 """
 
 from __future__ import annotations
@@ -35,7 +43,7 @@ CLOCK_MIN_POSTS = 100  # six more columns: only where they cost little
 GAP_HINGES_H = np.array([2.0, 4.0, 8.0, 16.0])  # a gap shorter than these may cost
 MIN_POSTS = 40
 MIN_WEEKS = 12
-RATIO_GRID = np.round(np.arange(0.3, 2.51, 0.05), 2)  # knee / the creator's typical week
+RATIO_GRID = np.round(np.arange(0.3, 2.51, 0.05), 2)  # knee / the creator's mean weekly rate
 DROP_GRID = np.round(np.arange(0.0, 1.01, 0.05), 2)  # log per doubling past the knee
 HUBER_K = 1.345  # the usual 95%-efficient Huber constant, in robust SDs
 ROBUST_PASSES = 3
