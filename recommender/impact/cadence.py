@@ -200,23 +200,27 @@ def _profile(g: pd.DataFrame, scale: float) -> tuple[np.ndarray, np.ndarray]:
     return -0.5 * n * np.log(np.maximum(sse, 1e-12) / n), w
 
 
-def _gap_slope(g: pd.DataFrame, w: np.ndarray, scale: float, ratio: float,
-               drop: float) -> float:
-    """The fitted gap curve's mean slope per doubling of the gap, between the creator's
-    10th and 90th percentile gaps (the curve is flat past the last hinge)."""
+def _gap_fit(g: pd.DataFrame, w: np.ndarray, scale: float, ratio: float,
+             drop: float) -> tuple[float, np.ndarray]:
+    """At the best (knee, drop): the fitted gap curve's mean slope per doubling of the gap
+    between the creator's 10th and 90th percentile gaps (the curve is flat past the last
+    hinge), and the hinge coefficients (for the week's curve at even spacing)."""
     sw = np.sqrt(w)
     z = _nuisance_columns(g)
     x = _knee_design(g["n_week"].to_numpy(dtype="float64"), scale)
     col = int(np.argmin(np.abs(RATIO_GRID - ratio)))
     y = g["y"].to_numpy(dtype="float64") + drop * x[:, col]
     zw = z * sw[:, None]
-    coef = np.linalg.pinv(zw.T @ zw) @ (zw.T @ (y * sw))
+    coef = (np.linalg.pinv(zw.T @ zw) @ (zw.T @ (y * sw)))[-len(GAP_HINGES_H):]
     gaps = np.quantile(g["gap_h"].to_numpy(), [0.1, 0.9])
     if gaps[1] <= gaps[0] * 1.01:
-        return 0.0
-    hinge = np.maximum(0.0, np.log2(GAP_HINGES_H[None, :] / gaps[:, None]))
-    curve = hinge @ coef[-len(GAP_HINGES_H):]
-    return float((curve[1] - curve[0]) / np.log2(gaps[1] / gaps[0]))
+        return 0.0, coef
+    curve = _gap_effect(gaps, coef)
+    return float((curve[1] - curve[0]) / np.log2(gaps[1] / gaps[0])), coef
+
+
+def _gap_effect(gap_h: np.ndarray, coef: np.ndarray) -> np.ndarray:
+    return np.maximum(0.0, np.log2(GAP_HINGES_H[None, :] / gap_h[:, None])) @ coef
 
 
 def _mean_rate(weeks: pd.Series) -> float:
@@ -258,14 +262,18 @@ def cadence_advice(data: StoreData, creator: str, target: str = "weighted") -> C
     return advice[creator]
 
 
-def _curve(joint: np.ndarray, scale: float, busiest: int) -> pd.DataFrame:
+def _curve(joint: np.ndarray, scale: float, busiest: int, gap_coef: np.ndarray
+           ) -> pd.DataFrame:
     """Posterior median and 80% band of the per-post multiplier and of the week's total
-    (relative to a single post) at 1..busiest posts a week."""
+    (relative to a single post) at 1..busiest posts a week, evenly spaced (so the fitted
+    cost of shorter gaps counts too, at its point estimate: flat past the longest hinge)."""
     knees = RATIO_GRID[:, None] * scale
     weights = joint.ravel()
     order_rows = []
     for n in range(1, max(2, busiest) + 1):
-        mult = np.exp(-DROP_GRID[None, :] * np.maximum(0.0, np.log2(n / knees))).ravel()
+        spacing = float(np.exp(_gap_effect(np.array([168.0 / n]), gap_coef)[0]))
+        mult = spacing * np.exp(
+            -DROP_GRID[None, :] * np.maximum(0.0, np.log2(n / knees))).ravel()
         order = np.argsort(mult)
         cdf = np.cumsum(weights[order])
         q = [float(mult[order][min(np.searchsorted(cdf, p), len(cdf) - 1)])
@@ -312,8 +320,8 @@ def _advice(creator: str, g: pd.DataFrame, typical: float, scale: float, n_weeks
                   for q in (0.1, 0.9))
     drop_range = (float(np.expm1(-d_hi) * 100), float(np.expm1(-d_lo) * 100))
     best = np.unravel_index(np.argmax(joint), joint.shape)
-    gap_pct = float(np.expm1(_gap_slope(g, w, scale, RATIO_GRID[best[0]],
-                                        DROP_GRID[best[1]])) * 100)
+    gap_slope, gap_coef = _gap_fit(g, w, scale, RATIO_GRID[best[0]], DROP_GRID[best[1]])
+    gap_pct = float(np.expm1(gap_slope) * 100)
     rises = drop < np.log(2)
     total = "the week's total still rises" if rises else "the week's total falls"
     advice = (f"plan about {max(1, round(med))} posts this week "
@@ -329,7 +337,7 @@ def _advice(creator: str, g: pd.DataFrame, typical: float, scale: float, n_weeks
         advice = (f"plan at least your usual {plan} posts this week: your posts earned no "
                   f"measurably less in your busiest weeks (up to {int(g['n_week'].max())} posts"
                   f"{spread}), so more posts add to the week's total")
-    curve = _curve(joint, scale, int(g["n_week"].max()))
+    curve = _curve(joint, scale, int(g["n_week"].max()), gap_coef)
     return CadenceAdvice(creator, True, typical, med, lo, hi, drop_pct, bool(rises), gap_pct,
                          len(g), n_weeks, advice, drop_range, plan, curve,
                          [f"Within your own history: busy vs quiet weeks, with your slow "
