@@ -78,6 +78,16 @@ def test_noise_free_knee_is_found_despite_growth_and_short_gaps() -> None:
         c: (a.knee, truth[c]) for c, a in enough.items()}
     planted = np.expm1(-CADENCE_DROP) * 100
     assert all(abs(a.drop_pct - planted) < 2 for a in enough.values())
+    # The week's curve is at even spacing: past 10 posts a week the gaps fall under the
+    # longest hinge (16 h) and the planted short-gap penalty lowers each post further.
+    busy = [a for a in enough.values() if a.curve["posts_per_week"].max() >= 21]
+    assert busy
+    for a in busy:
+        row = a.curve.set_index("posts_per_week").loc[21]
+        knee_only = np.exp(np.log1p(a.drop_pct / 100) * max(0.0, np.log2(21 / a.knee)))
+        assert row["per_post"] < knee_only * 0.995
+        quiet = a.curve.set_index("posts_per_week").loc[min(10, int(a.knee))]
+        assert quiet["per_post"] == 1.0
 
 
 def test_no_planted_knee_says_no_measurable_drop() -> None:
