@@ -1,19 +1,27 @@
 """Cadence advice: how a creator's posts respond to posting more in a week, within creator.
 
-For each settled post: its outcome relative to the creator's own slow level (the centred
-rolling median of their outcomes over ``LEVEL_DAYS``: growth and seasons are removed, and
-nothing is compared across creators), the number of posts the creator made that UTC week
+For each settled post: its log outcome, the number of posts the creator made that UTC week
 (Monday-Sunday) and the hours since their previous post. The per-post response is a knee:
 
-    r = -drop x max(0, log2(posts_that_week / knee)) + gap_slope x log2(gap hours) + noise
+    y = level(t) + content + clock + gap(hours) - drop x max(0, log2(posts_that_week / knee))
 
-flat up to ``knee`` posts a week, then ``drop`` less per doubling. For every knee on a grid
-(as a multiple of the creator's typical week) a least-squares fit gives the creator's
-profile likelihood; the pooled prior over the knee is the average of all creators'
-posteriors, iterated (empirical Bayes by EM), and each creator's posterior = likelihood x
-prior: a creator with little history is shrunk to what the store's creators show. The
-week's total is ``n x exp(per-post response)``: it still rises past the knee while
-``drop < ln 2``.
+flat up to ``knee`` posts a week, then ``drop`` less per doubling. Everything but the knee
+is a nuisance fitted jointly with it, per creator: the slow level (piecewise linear in
+time: growth and seasons, never another creator), the gap since the previous post (hinges:
+short gaps may cost, long ones nothing), and for precision only the post's length, hashtag
+count, sound, followers at the post and, with 100+ posts, local hour and weekday. The knee
+is identified by the creator's busy weeks vs their quiet weeks alone. Estimating the level
+first from the same posts (a rolling mean) would let busy weeks pull down the level they
+are compared with, and a log-linear gap would take part of the knee for spacing.
+
+For every knee on a grid (as a multiple of the creator's mean weekly rate) and drop, a
+Huber-weighted least-squares fit gives the creator's profile likelihood; the pooled prior
+over (knee ratio, drop) is the average of all creators' posteriors, iterated (empirical
+Bayes by EM), and each creator's posterior = likelihood x prior: a creator with little
+history is shrunk to what the store's creators show. The advised rate is the knee's
+posterior median (80% interval from the posterior). The week's total is
+``n x exp(per-post response)``: it still rises past the knee while ``drop < ln 2``, so the
+knee, not the week's best total, is the rate to plan (past it each post is worth less).
 """
 
 from __future__ import annotations
@@ -26,14 +34,19 @@ import pandas as pd
 
 from recommender.engagement import log_engagement
 from recommender.impact.series import settled_posts
-from recommender.store import StoreData
+from recommender.store import StoreData, timezone_lookup
 
-LEVEL_DAYS = 91
+TREND_DAYS = 56.0  # knot spacing of the creator's slow level
+CONTENT_COLUMNS = ("c_length", "c_tags", "c_original", "c_followers")
+CLOCK_COLUMNS = ("k_h1s", "k_h1c", "k_h2s", "k_h2c", "k_ds", "k_dc")
+CLOCK_MIN_POSTS = 100  # six more columns: only where they cost little
+GAP_HINGES_H = np.array([2.0, 4.0, 8.0, 16.0])  # a gap shorter than these may cost
 MIN_POSTS = 40
 MIN_WEEKS = 12
-RATIO_GRID = np.round(np.arange(0.3, 2.51, 0.05), 2)  # knee / the creator's typical week
+RATIO_GRID = np.round(np.arange(0.3, 2.51, 0.05), 2)  # knee / the creator's mean weekly rate
 DROP_GRID = np.round(np.arange(0.0, 1.01, 0.05), 2)  # log per doubling past the knee
-CLIP_SD = 2.5
+HUBER_K = 1.345  # the usual 95%-efficient Huber constant, in robust SDs
+ROBUST_PASSES = 3
 EM_STEPS = 10
 
 
@@ -75,74 +88,147 @@ class CadenceAdvice:
 
 
 def post_table(data: StoreData, target: str = "weighted") -> pd.DataFrame:
-    """Per settled post: creator, residual vs the creator's rolling level, week count, gap."""
+    """Per settled post: creator, log outcome, days since the creator's first post, the
+    number of posts (settled or not) in its UTC week, hours since the previous post."""
     posts = data.posts.sort_values(["creator", "posted_at"], kind="stable")
     creator = posts["creator"].astype(str)
     week = posts["posted_at"].dt.tz_convert("UTC").dt.tz_localize(None).dt.to_period("W-SUN")
     n_week = posts.groupby([creator, week])["post_id"].transform("size").to_numpy()
     gap = posts.groupby(creator)["posted_at"].diff().dt.total_seconds().to_numpy() / 3600.0
+    first = posts.groupby(creator)["posted_at"].transform("min")
     frame = pd.DataFrame({"creator": creator.to_numpy(), "posted_at": posts["posted_at"],
-                          "n_week": n_week, "log_gap": np.log2(np.clip(gap, 1.0, 168.0)),
+                          "n_week": n_week, "gap_h": np.clip(gap, 1.0, 168.0),
+                          "t_days": (posts["posted_at"] - first).dt.total_seconds() / 86400.0,
                           "week": week.to_numpy()}, index=posts.index)
     kept = settled_posts(posts)
-    frame = frame.loc[kept.index].assign(y=log_engagement(kept, target))
-    frame = frame[np.isfinite(frame["y"]) & np.isfinite(frame["log_gap"])]
-    level = _level_without_own_week(frame)
-    frame["r"] = frame["y"].to_numpy() - level
-    return frame[np.isfinite(frame["r"])]
+    frame = frame.loc[kept.index].assign(y=log_engagement(kept, target), **_content(kept),
+                                         **_clock(kept, timezone_lookup(data.creators)))
+    return frame[np.isfinite(frame["y"]) & np.isfinite(frame["gap_h"])]
 
 
-def _level_without_own_week(frame: pd.DataFrame) -> np.ndarray:
-    """The creator's mean outcome over a centred ``LEVEL_DAYS`` window, leaving out the
-    post's own week: a busy week's weaker posts must not lower the level they are compared
-    with (that would hide the very drop being measured). Outcomes winsorised per creator."""
-    out = np.full(len(frame), np.nan)
-    half = pd.Timedelta(days=LEVEL_DAYS / 2)
-    for _, idx in frame.groupby("creator", sort=False).indices.items():
-        g = frame.iloc[idx]
-        y = g["y"].to_numpy()
-        med = np.median(y)
-        mad = 1.4826 * np.median(np.abs(y - med)) or 1.0
-        y = np.clip(y, med - CLIP_SD * mad, med + CLIP_SD * mad)
-        t = g["posted_at"].dt.tz_convert(None).to_numpy()
-        csum = np.concatenate([[0.0], np.cumsum(y)])
-        lo = np.searchsorted(t, t - half.to_timedelta64())
-        hi = np.searchsorted(t, t + half.to_timedelta64(), side="right")
-        codes = pd.factorize(g["week"])[0]
-        wsum = pd.Series(y).groupby(codes).transform("sum").to_numpy()
-        wcnt = pd.Series(y).groupby(codes).transform("size").to_numpy()
-        total, count = csum[hi] - csum[lo] - wsum, (hi - lo) - wcnt
-        out[idx] = np.where(count >= 5, total / np.maximum(count, 1), np.nan)
+def _content(posts: pd.DataFrame) -> dict[str, np.ndarray]:
+    """What the post was, for precision only (the knee is identified by busy vs quiet weeks
+    either way): log length and hashtag count (each with its square: both have a best
+    value), original sound. Unknown values take the creator's median."""
+    creator = posts["creator"].astype(str)
+    duration = pd.to_numeric(posts["duration_s"], errors="coerce").astype("float64")
+    length = np.log2(duration.where(duration > 0))
+    tags = posts["hashtags"].map(lambda t: len(t) if t is not None and hasattr(t, "__len__")
+                                 else np.nan).astype("float64")
+    original = posts["sound_is_original"].astype("float64")
+    followers = pd.to_numeric(posts["followers_at_post"], errors="coerce").astype("float64")
+    reach = np.log(followers.where(followers > 0))
+    out = {}
+    for name, col in (("c_length", length), ("c_tags", tags), ("c_original", original),
+                      ("c_followers", reach)):
+        out[name] = col.fillna(col.groupby(creator).transform("median")).fillna(0.0).to_numpy()
     return out
 
 
-def _profile(g: pd.DataFrame, typical: float) -> np.ndarray:
-    """Log likelihood over (knee ratio, drop) on the grids; the gap slope is profiled out
-    (least squares). Residuals are winsorised at ``CLIP_SD`` robust SDs: one viral post
-    must not decide a creator's cadence."""
-    r = g["r"].to_numpy()
-    scale = 1.4826 * float(np.median(np.abs(r - np.median(r)))) or 1.0
-    r = np.clip(r, np.median(r) - CLIP_SD * scale, np.median(r) + CLIP_SD * scale)
-    r = r - r.mean()
-    lg = g["log_gap"].to_numpy() - g["log_gap"].mean()
-    lg_ss = max(float(lg @ lg), 1e-9)
-    n = len(r)
-    n_week = g["n_week"].to_numpy(dtype="float64")
-    ll = np.empty((len(RATIO_GRID), len(DROP_GRID)))
-    for i, ratio in enumerate(RATIO_GRID):
-        x = np.maximum(0.0, np.log2(n_week / (ratio * typical)))
-        x = x - x.mean()
-        e = r[:, None] + x[:, None] * DROP_GRID[None, :]  # what the knee does not explain
-        sse = (e ** 2).sum(axis=0) - (lg @ e) ** 2 / lg_ss
-        ll[i] = -0.5 * n * np.log(np.maximum(sse, 1e-9) / n)
-    return ll
+def _clock(posts: pd.DataFrame, zones: dict[str, str]) -> dict[str, np.ndarray]:
+    """Local hour of day (two harmonics) and weekday (one), for precision: when in the day
+    a creator posts moves engagement too, and busy weeks need not keep the same hours."""
+    hour, day = np.zeros(len(posts)), np.zeros(len(posts))
+    creator = posts["creator"].astype(str).to_numpy()
+    for c in np.unique(creator):
+        rows = creator == c
+        local = posts["posted_at"][rows].dt.tz_convert(zones.get(c, "UTC"))
+        hour[rows] = (local.dt.hour + local.dt.minute / 60.0).to_numpy()
+        day[rows] = local.dt.day_of_week.to_numpy()
+    h, d = 2 * np.pi * hour / 24.0, 2 * np.pi * day / 7.0
+    return {"k_h1s": np.sin(h), "k_h1c": np.cos(h), "k_h2s": np.sin(2 * h),
+            "k_h2c": np.cos(2 * h), "k_ds": np.sin(d), "k_dc": np.cos(d)}
 
 
-def _gap_slope(g: pd.DataFrame, typical: float, ratio: float, drop: float) -> float:
-    x = np.maximum(0.0, np.log2(g["n_week"].to_numpy() / (ratio * typical)))
-    e = g["r"].to_numpy() + drop * x
-    lg = g["log_gap"].to_numpy() - g["log_gap"].mean()
-    return float(lg @ (e - e.mean()) / max(float(lg @ lg), 1e-9))
+def _nuisance_columns(g: pd.DataFrame) -> np.ndarray:
+    """What every fit holds fixed: the creator's slow level (piecewise linear in time, one
+    knot per ``TREND_DAYS``, so growth and seasons are absorbed but a single busy week is
+    not) and the gap since the previous post (hinges at ``GAP_HINGES_H``, last columns: short
+    gaps may cost much, long ones nothing). Fitted jointly with the knee: a level estimated
+    first from the same posts would be pulled down by the busy weeks it is compared with."""
+    t = g["t_days"].to_numpy(dtype="float64")
+    knots = np.arange(0.0, t.max() + TREND_DAYS, TREND_DAYS)
+    hats = np.clip(1.0 - np.abs(t[:, None] - knots[None, :]) / TREND_DAYS, 0.0, None)
+    hinge = np.maximum(0.0, np.log2(GAP_HINGES_H[None, :] / g["gap_h"].to_numpy()[:, None]))
+    content = [g[c].to_numpy(dtype="float64") for c in CONTENT_COLUMNS if c in g]
+    content += [v ** 2 for v in content[:2]]
+    if len(g) >= CLOCK_MIN_POSTS:
+        content += [g[c].to_numpy(dtype="float64") for c in CLOCK_COLUMNS if c in g]
+    return np.column_stack([hats[:, hats.sum(axis=0) > 0], *content, hinge])
+
+
+def _basis(z: np.ndarray) -> np.ndarray:
+    """An orthonormal basis of the columns of ``z`` (unused or collinear ones dropped)."""
+    # From the small Gram matrix: far cheaper than an SVD of the tall ``z``.
+    values, vectors = np.linalg.eigh(z.T @ z)
+    keep = values > values.max() * 1e-10
+    return (z @ vectors[:, keep]) / np.sqrt(values[keep])
+
+
+def _knee_design(n_week: np.ndarray, scale: float) -> np.ndarray:
+    """Posts x knees on the grid: max(0, log2(posts that week / knee))."""
+    knees = RATIO_GRID[None, :] * scale
+    return np.maximum(0.0, np.log2(n_week[:, None] / knees))
+
+
+def _profile(g: pd.DataFrame, scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """Log likelihood over (knee ratio, drop) on the grids, the nuisance profiled out by
+    weighted least squares, and the posts' weights. Huber weights, by iterated reweighting
+    of the fit without the knee: a viral post counts as one that did well, not as ten. The
+    weights never come from a fit with a knee, which would favour that knee (the posts
+    that disagree with it would count less) and find drops in pure noise."""
+    z = _nuisance_columns(g)
+    y = g["y"].to_numpy(dtype="float64")
+    w = np.ones(len(y))
+    for _ in range(ROBUST_PASSES):
+        sw = np.sqrt(w)
+        q = _basis(z * sw[:, None])
+        e = (y * sw - q @ (q.T @ (y * sw))) / sw
+        e -= np.median(e)
+        sd = 1.4826 * float(np.median(np.abs(e))) or 1.0
+        w = np.minimum(1.0, HUBER_K * sd / np.maximum(np.abs(e), 1e-12))
+    sw = np.sqrt(w)
+    q = _basis(z * sw[:, None])
+    yw = y * sw
+    xw = _knee_design(g["n_week"].to_numpy(dtype="float64"), scale) * sw[:, None]
+    my = yw - q @ (q.T @ yw)
+    mx = xw - q @ (q.T @ xw)
+    # sse(knee, drop) = |My + drop Mx|^2, expanded so every grid cell costs O(1).
+    sse = (my @ my + 2.0 * (my @ mx)[:, None] * DROP_GRID[None, :]
+           + (mx * mx).sum(axis=0)[:, None] * DROP_GRID ** 2)
+    n = len(y)
+    return -0.5 * n * np.log(np.maximum(sse, 1e-12) / n), w
+
+
+def _gap_fit(g: pd.DataFrame, w: np.ndarray, scale: float, ratio: float,
+             drop: float) -> tuple[float, np.ndarray]:
+    """At the best (knee, drop): the fitted gap curve's mean slope per doubling of the gap
+    between the creator's 10th and 90th percentile gaps (the curve is flat past the last
+    hinge), and the hinge coefficients (for the week's curve at even spacing)."""
+    sw = np.sqrt(w)
+    z = _nuisance_columns(g)
+    x = _knee_design(g["n_week"].to_numpy(dtype="float64"), scale)
+    col = int(np.argmin(np.abs(RATIO_GRID - ratio)))
+    y = g["y"].to_numpy(dtype="float64") + drop * x[:, col]
+    zw = z * sw[:, None]
+    coef = (np.linalg.pinv(zw.T @ zw) @ (zw.T @ (y * sw)))[-len(GAP_HINGES_H):]
+    gaps = np.quantile(g["gap_h"].to_numpy(), [0.1, 0.9])
+    if gaps[1] <= gaps[0] * 1.01:
+        return 0.0, coef
+    curve = _gap_effect(gaps, coef)
+    return float((curve[1] - curve[0]) / np.log2(gaps[1] / gaps[0])), coef
+
+
+def _gap_effect(gap_h: np.ndarray, coef: np.ndarray) -> np.ndarray:
+    return np.maximum(0.0, np.log2(GAP_HINGES_H[None, :] / gap_h[:, None])) @ coef
+
+
+def _mean_rate(weeks: pd.Series) -> float:
+    """Posts per week over every week from the creator's first to their last, empty ones
+    included: the unit of the knee grid, so the pooled prior says "creators start to lose
+    per post at about X times their own usual rate" (steadier than the median busy week)."""
+    span = (weeks.index.max() - weeks.index.min()).n + 1
+    return float(weeks.sum()) / max(span, 1)
 
 
 def advise_all(data: StoreData, target: str = "weighted") -> dict[str, CadenceAdvice]:
@@ -152,9 +238,11 @@ def advise_all(data: StoreData, target: str = "weighted") -> dict[str, CadenceAd
     for c, g in table.groupby("creator", sort=False):
         weeks = g.groupby("week")["n_week"].first()
         typical = float(weeks.median())
+        scale = _mean_rate(weeks)
         enough = len(g) >= MIN_POSTS and len(weeks) >= MIN_WEEKS and weeks.nunique() >= 3
-        fits[c] = (g, typical, len(weeks), enough, _profile(g, typical) if len(g) >= 8 else None)
-    liks = [np.exp(f[4] - f[4].max()) for f in fits.values() if f[3]]
+        fits[c] = (g, typical, scale, len(weeks), enough,
+                   _profile(g, scale) if enough else None)
+    liks = [np.exp(f[5][0] - f[5][0].max()) for f in fits.values() if f[4]]
     flat = np.full((len(RATIO_GRID), len(DROP_GRID)), 1.0 / (len(RATIO_GRID) * len(DROP_GRID)))
     prior = flat
     for _ in range(EM_STEPS if liks else 0):
@@ -174,14 +262,18 @@ def cadence_advice(data: StoreData, creator: str, target: str = "weighted") -> C
     return advice[creator]
 
 
-def _curve(joint: np.ndarray, typical: float, busiest: int) -> pd.DataFrame:
+def _curve(joint: np.ndarray, scale: float, busiest: int, gap_coef: np.ndarray
+           ) -> pd.DataFrame:
     """Posterior median and 80% band of the per-post multiplier and of the week's total
-    (relative to a single post) at 1..busiest posts a week."""
-    knees = RATIO_GRID[:, None] * typical
+    (relative to a single post) at 1..busiest posts a week, evenly spaced (so the fitted
+    cost of shorter gaps counts too, at its point estimate: flat past the longest hinge)."""
+    knees = RATIO_GRID[:, None] * scale
     weights = joint.ravel()
     order_rows = []
     for n in range(1, max(2, busiest) + 1):
-        mult = np.exp(-DROP_GRID[None, :] * np.maximum(0.0, np.log2(n / knees))).ravel()
+        spacing = float(np.exp(_gap_effect(np.array([168.0 / n]), gap_coef)[0]))
+        mult = spacing * np.exp(
+            -DROP_GRID[None, :] * np.maximum(0.0, np.log2(n / knees))).ravel()
         order = np.argsort(mult)
         cdf = np.cumsum(weights[order])
         q = [float(mult[order][min(np.searchsorted(cdf, p), len(cdf) - 1)])
@@ -203,19 +295,21 @@ def _less(value: float) -> str:
     return f"{abs(int(round(value)))}%"
 
 
-def _advice(creator: str, g: pd.DataFrame, typical: float, n_weeks: int, enough: bool,
-            fit: np.ndarray | None, prior: np.ndarray
+def _advice(creator: str, g: pd.DataFrame, typical: float, scale: float, n_weeks: int,
+            enough: bool,
+            fitted: tuple[np.ndarray, np.ndarray] | None, prior: np.ndarray
             ) -> CadenceAdvice:
-    if not enough or fit is None:
+    if not enough or fitted is None:
         return CadenceAdvice(
             creator, False, typical, None, None, None, None, None, None, len(g), n_weeks,
             f"not enough data to advise a cadence ({len(g)} settled posts over {n_weeks} "
             f"weeks; need {MIN_POSTS} over {MIN_WEEKS}, with busy and quiet weeks)")
+    fit, w = fitted
     joint = np.exp(fit - fit.max()) * prior
     joint /= joint.sum()
     post = joint.sum(axis=1)  # over the knee
     cdf = np.cumsum(post)
-    knees = RATIO_GRID * typical
+    knees = RATIO_GRID * scale
     lo, med, hi = (float(knees[min(np.searchsorted(cdf, q), len(cdf) - 1)])
                    for q in (0.1, 0.5, 0.9))
     drop_post = joint.sum(axis=0)
@@ -226,8 +320,8 @@ def _advice(creator: str, g: pd.DataFrame, typical: float, n_weeks: int, enough:
                   for q in (0.1, 0.9))
     drop_range = (float(np.expm1(-d_hi) * 100), float(np.expm1(-d_lo) * 100))
     best = np.unravel_index(np.argmax(joint), joint.shape)
-    gap_pct = float(np.expm1(_gap_slope(g, typical, RATIO_GRID[best[0]],
-                                        DROP_GRID[best[1]])) * 100)
+    gap_slope, gap_coef = _gap_fit(g, w, scale, RATIO_GRID[best[0]], DROP_GRID[best[1]])
+    gap_pct = float(np.expm1(gap_slope) * 100)
     rises = drop < np.log(2)
     total = "the week's total still rises" if rises else "the week's total falls"
     advice = (f"plan about {max(1, round(med))} posts this week "
@@ -243,11 +337,13 @@ def _advice(creator: str, g: pd.DataFrame, typical: float, n_weeks: int, enough:
         advice = (f"plan at least your usual {plan} posts this week: your posts earned no "
                   f"measurably less in your busiest weeks (up to {int(g['n_week'].max())} posts"
                   f"{spread}), so more posts add to the week's total")
-    curve = _curve(joint, typical, int(g["n_week"].max()))
+    curve = _curve(joint, scale, int(g["n_week"].max()), gap_coef)
     return CadenceAdvice(creator, True, typical, med, lo, hi, drop_pct, bool(rises), gap_pct,
                          len(g), n_weeks, advice, drop_range, plan, curve,
-                         [f"Within your own history: busy vs quiet weeks, relative to your "
-                          f"{LEVEL_DAYS}-day rolling level; the knee's 80% interval is "
+                         [f"Within your own history: busy vs quiet weeks, with your slow "
+                          f"level (in {TREND_DAYS:.0f}-day steps), the gap since your previous "
+                          f"post and each post's length, hashtag count and sound held fixed; "
+                          f"the knee's 80% interval is "
                           f"{lo:.1f}-{hi:.1f} posts a week (pooled with the store's creators)."])
 
 
@@ -266,5 +362,6 @@ def for_suggest_advice(data: StoreData, creator: str, now: pd.Timestamp,
     posts = data.posts[data.posts["posted_at"] < now]
     counts = posts["creator"].astype(str).value_counts()
     keep = {creator, *counts.index[:POOL_CREATORS]}
-    scoped = StoreData(posts=posts[posts["creator"].astype(str).isin(keep)])
+    scoped = StoreData(posts=posts[posts["creator"].astype(str).isin(keep)],
+                       creators=data.creators)  # their time zones, for the local clock
     return cadence_advice(scoped, creator, target)
