@@ -86,6 +86,21 @@ def test_schedule_keeps_rules_and_beats_baselines(tmp_path: Path) -> None:
         assert len(result.rows) + len(result.unplaced) == 30
         assert (result.rows["low"] <= result.rows["predicted"]).all()
         assert result.solver["name"] == "OR-Tools CP-SAT" and 0 <= result.solver["max_gap"] < 1
+        _check_total_intervals(result)
+
+
+def _check_total_intervals(result) -> None:  # type: ignore[no-untyped-def]
+    """Totals carry an interval of the sum: ordered, narrower than the sums of the posts'
+    interval ends where a creator has several posts, and stated in the summary."""
+    summary = result.summary
+    assert "80% interval of the sum" in summary["interval_definition"]
+    assert 0 < summary["low"] < summary["high"]
+    for name, rows in result.rows.groupby("creator"):
+        c = result.creators.set_index("creator").loc[name]
+        assert c["low"] < c["high"]
+        if len(rows) >= 3:
+            assert c["low"] > rows["low"].sum() and c["high"] < rows["high"].sum()
+    assert summary["low"] > result.creators["low"].sum()
 
 
 def test_agency_slots_that_keep_the_rules_are_never_beaten(tmp_path: Path) -> None:
