@@ -56,14 +56,6 @@ Z_CHECK = 0.8416212335729143
 TAUS = (0.02, 0.05, 0.1, 0.15, 0.25, 0.4)
 PRIOR_SCALES = (0.0, 0.5, 1.0)
 CAUTION = 1.0  # slot value = posterior mean - CAUTION x posterior sd
-# Calibration: where the check holds, a creator's profile is scaled by its out-of-sample slope
-# (the check below), partially pooled towards those creators' mean slope (random-effects
-# weights) and kept in [0, SLOPE_MAX]; elsewhere the profile is a tie-break anyway. A shared
-# prior width tau chosen on one hold-out block left every creator's profile at 0.2-0.4x the
-# planted one on 12-creator worlds (plan_truth seed 12, out-of-sample slopes 2-4.7); the
-# slope measures that factor, and the scale makes slot values the size later posts bear out.
-# SLOPE_MAX: a factor measured on ~100 posts is too noisy to trust beyond it.
-SLOPE_MAX = 3.0
 TIE_BREAK = 0.009  # log scale: +0.9%, under the 1% at which a reason is shown
 POPULATION_RIDGE = 50.0  # pseudo-observations per coefficient for the pooled profile
 COLUMNS = ("creator", "n_posts", "slope", "slope_se", "lift", "low", "high", "best_hour",
@@ -206,23 +198,22 @@ class TimingProfile:
                    cov: np.ndarray, slope: np.ndarray, slope_se: np.ndarray,
                    n_check: np.ndarray, codes: np.ndarray, slot: np.ndarray
                    ) -> tuple[np.ndarray, pd.DataFrame]:
-        checked = (count >= self.min_posts) & (n_check >= MIN_CHECK_POSTS) & np.isfinite(slope)
-        holds = checked & (slope - Z_CHECK * np.nan_to_num(slope_se, nan=np.inf) > 0)
-        scale = _calibration(slope, slope_se, holds)
         mean = beta @ WEEK_BASIS.T  # (creators, 168)
         sd_slot = np.sqrt(np.maximum(np.einsum("sj,cjk,sk->cs", WEEK_BASIS, cov, WEEK_BASIS),
                                      0.0))
         # Slots are valued cautiously: a slot the creator has (almost) never tried keeps a
         # wide posterior and is not preferred on an extrapolation.
-        week = scale[:, None] * (mean - CAUTION * sd_slot)
+        week = mean - CAUTION * sd_slot
         best = np.argmax(week, axis=1)
         typical = np.argsort(week, axis=1)[:, 84]  # the median slot
         diff = WEEK_BASIS[best] - WEEK_BASIS[typical]
         point = np.max(week, axis=1) - np.median(week, axis=1)  # as the heatmap reads it
-        sd = scale * np.sqrt(np.maximum(np.einsum("ij,ijk,ik->i", diff, cov, diff), 0.0))
+        sd = np.sqrt(np.maximum(np.einsum("ij,ijk,ik->i", diff, cov, diff), 0.0))
         lift = lift_to_percent(point)
         low = lift_to_percent(np.maximum(point - Z80 * sd, 0.0))
         high = lift_to_percent(point + Z80 * sd)
+        checked = (count >= self.min_posts) & (n_check >= MIN_CHECK_POSTS) & np.isfinite(slope)
+        holds = checked & (slope - Z_CHECK * np.nan_to_num(slope_se, nan=np.inf) > 0)
         matters = holds & (lift >= BARELY_PCT)
         certain = matters & (low >= FLOOR_PCT)
         # Where timing barely matters the profile only breaks ties between slots: scaled so
@@ -354,29 +345,6 @@ def _spacing_part(codes: np.ndarray, x: np.ndarray, r: np.ndarray, gap: np.ndarr
     ridge = np.r_[np.full(N_COEF, POPULATION_RIDGE), np.full(spacing.shape[1], 1.0)]
     coef = np.linalg.solve(centred.T @ centred + np.diag(ridge), centred.T @ rc)
     return spacing @ coef[N_COEF:]
-
-
-def _calibration(slope: np.ndarray, se: np.ndarray, holds: np.ndarray) -> np.ndarray:
-    """Per creator whose check holds: the out-of-sample slope shrunk to the pooled one of
-    those creators (random-effects weights, DerSimonian-Laird between-creator variance), in
-    [0, SLOPE_MAX]; 1 for the others (and for all when fewer than 2 hold)."""
-    ok = holds & np.isfinite(se) & (se > 0)
-    out = np.ones(len(slope))
-    if ok.sum() < 2:
-        return out
-    b, v = slope[ok], se[ok] ** 2
-    w = 1.0 / v
-    fixed = float((w * b).sum() / w.sum())
-    q = float((w * (b - fixed) ** 2).sum())
-    between = max(0.0, (q - (ok.sum() - 1)) / float(w.sum() - (w**2).sum() / w.sum()))
-    wr = 1.0 / (v + between)
-    pooled = float((wr * b).sum() / wr.sum())
-    # Each creator's posterior mean: its own slope and the pooled one, by precision.
-    own = b / v + (pooled / between if between > 0 else 0.0)
-    shrunk = own / (1.0 / v + (1.0 / between if between > 0 else np.inf))
-    shrunk = np.where(between > 0, shrunk, pooled)
-    out[ok] = np.clip(shrunk, 0.0, SLOPE_MAX)
-    return out
 
 
 def _group_mean(group: np.ndarray, values: np.ndarray) -> np.ndarray:
