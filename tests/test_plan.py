@@ -86,6 +86,21 @@ def test_schedule_keeps_rules_and_beats_baselines(tmp_path: Path) -> None:
         assert len(result.rows) + len(result.unplaced) == 30
         assert (result.rows["low"] <= result.rows["predicted"]).all()
         assert result.solver["name"] == "OR-Tools CP-SAT" and 0 <= result.solver["max_gap"] < 1
+        _check_total_intervals(result)
+
+
+def _check_total_intervals(result) -> None:  # type: ignore[no-untyped-def]
+    """Totals carry an interval of the sum: ordered, its low end above the sum of the posts'
+    low ends where a creator has several posts, and stated in the summary."""
+    summary = result.summary
+    assert "80% interval of the sum" in summary["interval_definition"]
+    assert 0 < summary["low"] < summary["high"]
+    for name, rows in result.rows.groupby("creator"):
+        c = result.creators.set_index("creator").loc[name]
+        assert c["low"] < c["high"]
+        if len(rows) >= 3:
+            assert c["low"] > rows["low"].sum()
+    assert summary["low"] > result.creators["low"].sum()
 
 
 def test_agency_slots_that_keep_the_rules_are_never_beaten(tmp_path: Path) -> None:
@@ -171,11 +186,13 @@ def test_ics_parses_and_round_trips_times_with_zones(tmp_path: Path) -> None:
 def test_true_engagement_against_the_baselines(tmp_path: Path) -> None:
     """The generator plants per-creator timing and a cadence penalty (-0.4 exp(-gap/3 h)).
     Measured here (seed 21, 5 creators x 14 drafts, --per-day 2, 7 days): true engagement
-    +38.5% vs the row-by-row placement (each draft at its own best slot, blind to the others,
-    which stacks posts in the best hour) and -0.4% vs the feasible greedy: the model prices
-    spacing below the truth, so the schedule does not beat greedy (scripts/plan_truth.py
-    measures more worlds; the README has the figures). Guards: far above row-by-row, and not
-    more than 2% below greedy."""
+    +12.0% vs the row-by-row placement (each draft at its own best slot, blind to the others,
+    which stacks posts in the best hour) and -1.4% vs the feasible greedy (-1.9% when the
+    search runs to the end instead of the 5 s limit): the model's timing profile is a few
+    times flatter than the planted one (here every creator gets the population's curve), so
+    moving a post off its best hour for spacing costs more than predicted
+    (scripts/plan_truth.py measures more worlds; the README has the figures). Guards: far
+    above row-by-row, and not more than 2% below greedy."""
     synthetic, data, model, _, start = world()
     pool = _pool(tmp_path, n=14, creators=5, agency=0, seed=3)
     result = plan_drafts(pool, data, model, _window(start, days=7, per_day=2), time_limit_s=5)

@@ -93,7 +93,7 @@ def _render(result, out: Path | None, ics: Path | None) -> None:  # type: ignore
     if ics is not None:
         console.print(f"Wrote {len(result.rows)} events to {ics}", soft_wrap=True)
     summary = Table(title="Expected engagement per creator (sum of the posts' predictions; "
-                    "low-high: sum of their 80% interval ends)")
+                    "low-high: an 80% interval of the sum, see the notes)")
     for column in ("creator", "placed", "schedule", "greedy", "agency's slots", "vs greedy"):
         summary.add_column(column)
     for _, c in result.creators.iterrows():

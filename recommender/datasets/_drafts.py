@@ -79,12 +79,21 @@ def true_engagement(data: SyntheticData, schedule: pd.DataFrame) -> pd.Series:
     """Expected final interactions of each scheduled post (``schedule``: ``creator``,
     ``planned_at`` (ISO with offset or tz-aware), ``hashtags``, ``sound``, ``duration_s``),
     in the schedule's index order."""
+    parts = true_components(data, schedule)
+    return np.exp(parts.sum(axis=1)).rename(None)
+
+
+def true_components(data: SyntheticData, schedule: pd.DataFrame) -> pd.DataFrame:
+    """The log-scale parts of ``true_engagement``, one column each: ``level``, ``timing``,
+    ``cadence`` (the gap to the post just before, stored or scheduled) and ``content``
+    (hashtags + duration + sound), in the schedule's index order."""
     truth = data.effects.creators.set_index("creator")
     comps = data.effects.post_components
     residual = comps["log_final_interactions"] - comps[list(EFFECT_COLUMNS)].sum(axis=1)
     level = residual.groupby(comps["creator"]).apply(lambda r: float(r.tail(20).median()))
     sounds = data.effects.sounds.set_index("name")
-    out = pd.Series(np.nan, index=schedule.index)
+    out = pd.DataFrame(np.nan, index=schedule.index,
+                       columns=["level", "timing", "cadence", "content"])
     when_all = pd.to_datetime(schedule["planned_at"].astype(str), utc=True, format="ISO8601")
     for creator, rows in schedule.groupby(schedule["creator"].astype(str), sort=False):
         profile = truth.loc[creator]
@@ -100,17 +109,19 @@ def true_engagement(data: SyntheticData, schedule: pd.DataFrame) -> pd.Series:
         gap_h[order] = gaps
         gap_h = gap_h[len(stored):]
         local = pd.DatetimeIndex(when).tz_convert(str(profile["timezone"]))
-        lift = fx.timing_effect(local.hour.to_numpy(), local.day_of_week.to_numpy(),
-                                profile["best_local_hour"], profile["best_weekday"],
-                                profile["timing_strength"]) + fx.cadence_effect(gap_h)
         ordered = rows.loc[when.index]
         tags = ordered["hashtags"].fillna("").astype(str).str.replace("#", " ").str.split()
         niche = set(profile["niche_hashtags"])
         n_niche = np.array([sum(t in niche for t in ts) for ts in tags])
-        lift = lift + fx.hashtag_effect(n_niche, tags.map(len).to_numpy())
-        lift = lift + fx.duration_effect(pd.to_numeric(ordered["duration_s"]).to_numpy())
-        lift = lift + _sound_lift(ordered["sound"].fillna("").astype(str), when, sounds)
-        out.loc[when.index] = np.exp(level.get(creator, 0.0) + lift)
+        content = fx.hashtag_effect(n_niche, tags.map(len).to_numpy())
+        content = content + fx.duration_effect(pd.to_numeric(ordered["duration_s"]).to_numpy())
+        content = content + _sound_lift(ordered["sound"].fillna("").astype(str), when, sounds)
+        out.loc[when.index, "level"] = level.get(creator, 0.0)
+        out.loc[when.index, "timing"] = fx.timing_effect(
+            local.hour.to_numpy(), local.day_of_week.to_numpy(), profile["best_local_hour"],
+            profile["best_weekday"], profile["timing_strength"])
+        out.loc[when.index, "cadence"] = fx.cadence_effect(gap_h)
+        out.loc[when.index, "content"] = content
     return out
 
 

@@ -47,6 +47,7 @@ class PlanResult:
     model: str
     target: str
     baselines: dict[str, pd.DataFrame] = field(default_factory=dict)  # their schedules
+    totals: dict[str, Any] = field(default_factory=dict)  # name -> plan.totals.Total
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -123,7 +124,7 @@ def plan_drafts(pool: str | Path, data: StoreData, model: Any, constraints: Cons
     plan = PlanResult(pool=str(pool), rows=result.rows, unplaced=result.unplaced,
                       creators=result.creators, solver=solver,
                       constraints=constraints.describe(), model=_name(model), target=target,
-                      baselines=result.baselines)
+                      baselines=result.baselines, totals=result.totals)
     plan.notes = output.notes(plan)
     return plan
 

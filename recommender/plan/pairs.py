@@ -4,8 +4,9 @@ Small pools score every draft at every slot. Larger ones are screened first: eac
 scored once at the window's middle slot and the creator's first draft at every slot; a
 pair's screened value is the draft's score plus that slot's timing difference (the same
 additivity assumption as ``score``'s hour-of-week table). The creator's strongest drafts
-(a few times as many as the constraints let them post) at the strongest slots are then
-scored exactly, each pair with its own features. The agency's own slots are always kept.
+(a few times as many as the constraints let them post) at the strongest slots (spread over
+the local days: each day's best, then each day's second best...) are then scored exactly,
+each pair with its own features. The agency's own slots are always kept.
 """
 
 from __future__ import annotations
@@ -79,11 +80,23 @@ def screen(pools: list[CreatorPool], queries: pd.DataFrame, score_logs
         r0 += len(p.drafts)
         s0 += len(p.grid.t)
         drafts = p.drafts[np.argsort(-a, kind="stable")[:keep]]
-        slots = np.sort(np.argsort(-timing, kind="stable")[:min(per_draft, len(timing))])
+        slots = _spread(timing, p.grid.day, per_draft)
         out[p.creator] = _all_pairs(drafts, slots)
     return out, (f"screened: the strongest drafts ({DRAFTS_PER_POST} per allowed post + "
                  f"{DRAFTS_EXTRA}) at the {per_draft} best slots of each creator's typical "
-                 "draft, then scored exactly")
+                 "draft, spread over the days, then scored exactly")
+
+
+def _spread(timing: np.ndarray, day: np.ndarray, n: int) -> np.ndarray:
+    """The ``n`` best slots by ``timing``, taken day by day (each local day's best first,
+    then each day's second best...): the best slots of a sharp profile all fall in the same
+    few hours of the best weekdays, and a creator allowed a post a day on 14 days placed
+    about 11 from the overall best 57 slots."""
+    order = np.lexsort((-timing, day))  # by day, best first within a day
+    first = np.searchsorted(day[order], day[order], side="left")
+    within = np.arange(len(order)) - first  # 0 = the day's best slot
+    ranked = order[np.lexsort((-timing[order], within))]
+    return np.sort(ranked[:min(n, len(ranked))])
 
 
 def _all_pairs(drafts: np.ndarray, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
