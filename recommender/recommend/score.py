@@ -77,13 +77,35 @@ class ScoreResult:
 
 
 def score_plan(plan: str | Path, data: StoreData, model: Any) -> ScoreResult:
-    frame = plan_io.read_plan(plan)
-    queries, rejected = _validate(frame, data, str(plan))
+    frame, queries, rejected = prepare(plan, data)
     good = queries["ok"].to_numpy()
-    columns = _empty_columns(len(frame))
+    columns = empty_columns(len(frame))
     method = "none"
     if good.any():
         method = _score_into(columns, queries.loc[good, [*QUERY_COLUMNS, "zone"]], data, model)
+    return finish(plan, frame, queries, rejected, columns, method, model)
+
+
+def prepare(plan: str | Path, data: StoreData) -> tuple[pd.DataFrame, pd.DataFrame,
+                                                         pd.DataFrame]:
+    """The plan read and validated: (plan rows, queries with ``ok``/``known``/``error``,
+    rejected cells). Shared with the Dask path (``recommender.distributed.score``)."""
+    frame = plan_io.read_plan(plan)
+    queries, rejected = _validate(frame, data, str(plan))
+    return frame, queries, rejected
+
+
+def methods(n_good: int) -> tuple[str, bool]:
+    """The better-slot method and whether reasons use typical-post effects, decided once
+    per plan from its number of good rows (so a plan cut into parts decides alike)."""
+    method = "exact" if n_good <= EXACT_MAX_ROWS else "hour-of-week table"
+    return method, n_good > scoring.SHAP_MAX_ROWS
+
+
+def finish(plan: str | Path, frame: pd.DataFrame, queries: pd.DataFrame,
+           rejected: pd.DataFrame, columns: dict[str, Any], method: str, model: Any
+           ) -> ScoreResult:
+    """The scored ``columns`` (plan row i at i) joined to the plan, with the notes."""
     columns["creator_known"] = queries["known"].to_numpy()
     errors = queries["error"].array  # categorical: a few messages
     columns["error"] = pd.array(np.asarray(errors.categories, dtype=object),
@@ -165,7 +187,7 @@ def _sound_ids(posts: pd.DataFrame) -> dict[str, str]:
     return dict(zip(top["sound_name"].astype(str), top["sound_id"].astype(str)))
 
 
-def _empty_columns(n: int) -> dict[str, Any]:
+def empty_columns(n: int) -> dict[str, Any]:
     """The scored output columns for ``n`` plan rows, before scoring (plan row i at i)."""
     numbers = ("predicted", "low", "high", "lift_pct", "rank", "better_slot_gain_pct")
     columns: dict[str, Any] = {c: np.full(n, np.nan) for c in numbers}
@@ -174,8 +196,11 @@ def _empty_columns(n: int) -> dict[str, Any]:
 
 
 def _score_into(columns: dict[str, np.ndarray], queries: pd.DataFrame, data: StoreData,
-                model: Any) -> str:
-    if len(queries) <= EXACT_MAX_ROWS:
+                model: Any, decided: tuple[str, bool] | None = None) -> str:
+    """Score ``queries`` (whole creators) into ``columns`` at their index; ``decided``: the
+    plan's ``methods`` when these rows are only a part of it (a Dask partition)."""
+    method, typical = decided or methods(len(queries))
+    if method == "exact":
         batch = pd.concat([queries[QUERY_COLUMNS], _shifted(queries)[QUERY_COLUMNS]],
                           ignore_index=True)
         _fill(columns, queries, score_batch(model, batch, data), exact=True, typical=False)
@@ -184,7 +209,6 @@ def _score_into(columns: dict[str, np.ndarray], queries: pd.DataFrame, data: Sto
     parts = _creator_parts(queries, _part_rows(data))
     batches = (pd.concat([part[QUERY_COLUMNS], _week_probe(part)[QUERY_COLUMNS]],
                          ignore_index=True) for part in parts)
-    typical = len(queries) > scoring.SHAP_MAX_ROWS  # one reasons method for the whole plan
     creators = query_frame_creators(queries)
     for part, scored in zip(parts, scoring.score_batches(model, batches, data, creators)):
         _fill(columns, part, scored, exact=False, typical=typical)
