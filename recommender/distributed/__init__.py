@@ -24,4 +24,9 @@ def scheduler_address(option: str | None) -> str | None:
     """The ``--scheduler`` value, else the environment's; None: single machine."""
     value = option if option is not None else os.environ.get(SCHEDULER_ENV)
     value = (value or "").strip()
+    if value and value != "local" and "://" not in value and ":" not in value:
+        from recommender.errors import UsageError
+
+        raise UsageError(f"--scheduler {value!r}: give a scheduler address "
+                         "(tcp://HOST:8786) or 'local'")
     return value or None

@@ -36,9 +36,6 @@ def connect(address: str) -> Iterator[Any]:
                 dashboard_address=":0", silence_logs=50))
             target: Any = cluster
         else:
-            if "://" not in address and ":" not in address:
-                raise UsageError(f"--scheduler {address!r}: give a scheduler address "
-                                 "(tcp://HOST:8786) or 'local'")
             target = address
         try:
             client = stack.enter_context(Client(target, timeout=f"{CONNECT_TIMEOUT_S}s"))

@@ -5,8 +5,9 @@ plan-wide choices (better-slot method, how reasons are computed: ``score.methods
 good rows go into a Dask DataFrame whose partitions hold whole creators (the creator's
 store bucket, ``store_parts.buckets_of``); each partition is scored by the single-machine
 code (``score._score_into``) on a worker. The model directory's files and the store's
-tables are scattered once per worker (``broadcast=True``) and each worker loads the model
-once (cached by the bundle's digest), so no partition ships either again.
+tables are one task each in the graph, fetched once by each worker that scores a partition
+(a value recomputed if its worker dies, unlike scattered data), and each worker loads the
+model once (cached by the bundle's digest).
 
 What is partition-local: everything per creator (history state, ranks within the creator,
 the hour-of-week tables, better slots). What is broadcast: the model and the store (the
@@ -109,9 +110,12 @@ def score_plan_dask(plan: str | Path, data: StoreData, bundle: ModelBundle, clie
         with dask.config.set({"dataframe.convert-string": False}):
             plan_frame = dd.from_pandas(keyed.sort_index(kind="stable"), npartitions=parts,
                                         sort=True)
-        model_future = client.scatter(bundle, broadcast=True, hash=False)
-        data_future = client.scatter(Broadcast(data), broadcast=True, hash=False)
-        scored = plan_frame.map_partitions(_score_partition, model_future, data_future,
+        # One task each, in the graph (not scattered: scattered data dies with its worker,
+        # a task's value is recomputed): each worker fetches them once, whatever the
+        # number of its partitions.
+        model_task = dask.delayed(bundle, name=f"model-{bundle.digest[:16]}")
+        data_task = dask.delayed(Broadcast(data), name=f"store-{tokenize_store(data)}")
+        scored = plan_frame.map_partitions(_score_partition, model_task, data_task,
                                            decided, meta=_meta(), align_dataframes=False)
         result = cluster.compute(client, scored, f"score {plan}", progress)
         at = result[ROW].to_numpy(dtype=np.int64)
@@ -124,6 +128,12 @@ def score_plan_dask(plan: str | Path, data: StoreData, bundle: ModelBundle, clie
                 texts, codes = np.unique(filled[keep].astype(str), return_inverse=True)
                 columns[name].put(at[keep], codes, texts)
     return single.finish(plan, frame, queries, rejected, columns, method, model)
+
+
+def tokenize_store(data: StoreData) -> str:
+    from recommender.store import fingerprint_posts
+
+    return f"{fingerprint_posts(data.posts)}-{len(data.trends)}-{len(data.creators)}"
 
 
 def _meta() -> pd.DataFrame:
@@ -146,3 +156,43 @@ def _score_partition(part: pd.DataFrame, bundle: ModelBundle, store: Broadcast,
     for name in TEXTS:
         out[name] = np.asarray(columns[name].column(), dtype=object)
     return pd.DataFrame(out)
+
+
+def score_job(plan: str | Path, data_dir: str | Path, models_dir: str | Path, address: str,
+              out: Path | None = None, progress: bool = False,
+              notify: Any = None) -> single.ScoreResult:
+    """The job behind ``score --scheduler``: connect, score, and write ``out`` (a file as on
+    one machine, or a directory without a suffix: a Parquet dataset written by the workers,
+    one file per partition, in plan order)."""
+    from recommender.store import Store
+
+    data = Store(data_dir).load()
+    bundle = champion_bundle(models_dir)
+    with cluster.connect(address) as client:
+        if notify is not None:
+            notify(f"Dask dashboard: {client.dashboard_link}")
+        result = score_plan_dask(plan, data, bundle, client, progress)
+        if out is not None and out.suffix == "":
+            write_dataset(client, result.rows, out, progress)
+        elif out is not None:
+            from recommender.recommend.plan_io import write_plan
+
+            write_plan(result.rows, out)
+    return result
+
+
+def write_dataset(client: Any, rows: pd.DataFrame, out: Path, progress: bool = False) -> None:
+    import dask
+    import dask.dataframe as dd
+
+    from recommender.errors import InputError
+
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise InputError(f"--out {out}: exists and is not an empty folder; choose a new "
+                         "folder for the Parquet dataset (or a .csv file)")
+    n_workers = max(1, len(client.scheduler_info().get("workers", {})))
+    parts = max(1, min(len(rows) // 50_000 + 1, n_workers * PARTITIONS_PER_WORKER))
+    with dask.config.set({"dataframe.convert-string": False}):
+        frame = dd.from_pandas(rows.reset_index(drop=True), npartitions=parts, sort=True)
+    cluster.compute(client, frame.to_parquet(str(out), write_index=False, compute=False),
+                    f"write {out}", progress)
