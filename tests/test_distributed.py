@@ -213,3 +213,15 @@ def test_a_task_whose_workers_keep_dying_fails_in_one_line(client) -> None:  # t
 
     with pytest.raises(ClusterError, match=r"^work: a task's worker died 2 times"):
         cluster.compute(client, dask.delayed(die)(1), "work")
+
+
+def test_evaluate_on_the_cluster_reports_the_same_backtest(client, world) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    _, root = world
+    args = ["evaluate", "--data", str(root / "store"), "--models", str(root / "models"),
+            "--folds", "2", "--json"]
+    alone = runner.invoke(app, args)
+    spread = runner.invoke(app, [*args, "--scheduler", client.scheduler.address])
+    assert alone.exit_code == 0 and spread.exit_code == 0, spread.output
+    assert json.loads(spread.output) == json.loads(alone.output)

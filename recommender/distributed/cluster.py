@@ -82,3 +82,17 @@ def _allowed() -> int:
     import dask
 
     return int(dask.config.get("distributed.scheduler.allowed-failures", 3)) + 1
+
+
+@contextlib.contextmanager
+def folds_on(address: str | None) -> Iterator[None]:
+    """Within: joblib's ``Parallel`` (the backtest's folds) runs its tasks on the cluster
+    at ``address`` (nothing changes for None). Each fold is one task: a single-machine
+    LightGBM fit with one thread, so the results equal the single-machine backtest's."""
+    if address is None:
+        yield
+        return
+    from joblib import parallel_config
+
+    with connect(address), parallel_config(backend="dask"):
+        yield

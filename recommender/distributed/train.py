@@ -64,6 +64,8 @@ class DaskTrees(EngagementModel):
         import dask.dataframe as dd
 
         ld = lightgbm_dask()
+        # Workers that ran backtest folds imported LightGBM lean too (``model._lgb``).
+        self._client.run(_ready_on_worker)
         label = table["y"].to_numpy(dtype="float64") - self._offset(table)
         matrix = self._matrix(table).reset_index(drop=True)
         workers = max(1, len(self._client.scheduler_info().get("workers", {})))
@@ -80,6 +82,11 @@ class DaskTrees(EngagementModel):
         except Exception as exc:
             _raise_cluster_error(exc)
         return regressor.booster_
+
+
+def _ready_on_worker() -> bool:
+    lightgbm_dask()
+    return True
 
 
 def _raise_cluster_error(exc: Exception) -> None:
@@ -102,8 +109,11 @@ def _raise_cluster_error(exc: Exception) -> None:
 
 @contextlib.contextmanager
 def on_cluster(model: EngagementModel, address: str) -> Iterator[EngagementModel]:
-    """``model``'s parameters, its trees trained on the cluster at ``address``."""
-    with cluster.connect(address) as client:
+    """``model``'s parameters, its trees trained on the cluster at ``address``; within,
+    joblib's ``Parallel`` (the backtest folds) runs there too."""
+    from joblib import parallel_config
+
+    with cluster.connect(address) as client, parallel_config(backend="dask"):
         params = {**model.get_params(), "n_jobs": model.n_jobs,
                   "feature_config": model.feature_config}
         yield DaskTrees(client, **params)

@@ -71,6 +71,7 @@ def train_job(
         if scheduler is not None:
             from recommender.distributed.train import on_cluster
 
+            # The trees on the cluster; the backtests' folds too, one task each.
             model = stack.enter_context(on_cluster(model, scheduler))
         # One train per models directory at a time: two runs racing could both "promote".
         with locking.exclusive(models_root(models_dir), "models directory") as waited:
