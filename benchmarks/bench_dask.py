@@ -9,8 +9,8 @@
    (``preprocess``, the same on both paths), then ``EngagementModel.fit_table`` is timed
    against the same fit with its trees trained by ``lightgbm.dask.DaskLGBMRegressor``.
 
-After each Dask run, the peak resident memory of every worker process (its own
-``getrusage`` maximum since it started) and of this client process are printed. The
+After each Dask run, the peak resident memory of every worker process (its VmHWM since
+it started) and of this client process are printed. The
 machine is shared: pass smaller sizes, e.g. ``--plan-rows 200000 --train-posts 200000``.
 
     .venv/bin/python benchmarks/bench_dask.py [--plan-rows 1000000,10000000]
@@ -34,6 +34,14 @@ from bench_score import build, write_plan  # noqa: E402
 
 
 def _worker_peak_gb() -> float:
+    """This process's own peak RSS: VmHWM (getrusage's maximum survives fork and exec,
+    so a worker started by a large client would report the client's peak)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024**2
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 
 

@@ -184,6 +184,7 @@ def score_job(plan: str | Path, data_dir: str | Path, models_dir: str | Path, ad
 def write_dataset(client: Any, rows: pd.DataFrame, out: Path, progress: bool = False) -> None:
     import dask
     import dask.dataframe as dd
+    import pyarrow as pa
 
     from recommender.errors import InputError
 
@@ -194,5 +195,9 @@ def write_dataset(client: Any, rows: pd.DataFrame, out: Path, progress: bool = F
     parts = max(1, min(len(rows) // 50_000 + 1, n_workers * PARTITIONS_PER_WORKER))
     with dask.config.set({"dataframe.convert-string": False}):
         frame = dd.from_pandas(rows.reset_index(drop=True), npartitions=parts, sort=True)
-    cluster.compute(client, frame.to_parquet(str(out), write_index=False, compute=False),
+    # The schema from the rows themselves: Dask's own guess reads its placeholder values,
+    # which older releases fill object columns with (pyarrow cannot type those).
+    schema = pa.Schema.from_pandas(rows.head(10_000), preserve_index=False)
+    cluster.compute(client, frame.to_parquet(str(out), write_index=False, compute=False,
+                                             schema=schema),
                     f"write {out}", progress)
