@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import sys
+import warnings
 from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
@@ -78,7 +79,9 @@ class DaskTrees(EngagementModel):
         regressor = ld.DaskLGBMRegressor(client=self._client, n_estimators=self.n_estimators,
                                          **params)
         try:
-            regressor.fit(x, y, categorical_feature=self.categorical_features_)
+            with warnings.catch_warnings():  # it always sees the sklearn default n_jobs
+                warnings.filterwarnings("ignore", message="Parameter n_jobs will be ignored")
+                regressor.fit(x, y, categorical_feature=self.categorical_features_)
         except Exception as exc:
             _raise_cluster_error(exc)
         return regressor.booster_
