@@ -225,3 +225,26 @@ def test_evaluate_on_the_cluster_reports_the_same_backtest(client, world) -> Non
     spread = runner.invoke(app, [*args, "--scheduler", client.scheduler.address])
     assert alone.exit_code == 0 and spread.exit_code == 0, spread.output
     assert json.loads(spread.output) == json.loads(alone.output)
+
+
+def test_without_a_scheduler_dask_is_never_imported(world) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+
+    synthetic, root = world
+    plan = _plan(synthetic, root, 50, seed=4)
+    code = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "import recommender.cli.commands\n"
+        "from recommender.cli import app\n"
+        f"done = CliRunner().invoke(app, ['score', {str(plan)!r}, '--data', "
+        f"{str(root / 'store')!r}, '--models', {str(root / 'models')!r}])\n"
+        "assert done.exit_code == 0, done.output\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "RECOMMENDER_DASK_SCHEDULER"}
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip().splitlines()[-1] == "[]"
