@@ -34,3 +34,7 @@ class UsageError(RecommenderError):
     """The command line itself is wrong (bad option value or combination). Exit code 2."""
 
     exit_code = 2
+
+
+class ClusterError(RecommenderError):
+    """The Dask scheduler is unreachable, or the cluster lost the work (workers died)."""

@@ -11,6 +11,11 @@ pointer names are removed by the next writer. Writers hold the store's lock
 A store written before generations existed (``posts.parquet`` etc., no ``store.json``)
 reads as it always did; its first write moves it to the pointer layout.
 
+A new store keeps its posts as a dataset partitioned by creator (``recommender.store_parts``:
+``posts/bucket=NNNN/part.GGGGGG.parquet``), so an ingest rewrites only the buckets of the
+creators it touches. A store whose posts are one file keeps them so until
+``recommender migrate`` (``Store.migrate``) moves them into buckets, in one commit.
+
 Only canonical columns are ever written (see ``schema.py``): nothing personal from an
 export reaches the store.
 """
@@ -29,9 +34,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from recommender import locking, schema
+from recommender import locking, schema, store_parts
 from recommender.errors import StoreError
 
 PARQUET_TABLES = ("posts", "trends", "follower_activity", "creators", "account_daily")
@@ -40,6 +46,7 @@ STATE_FILE = "store.json"
 STORE_FORMAT = "tiktok-recommender-store"
 _GENERATION_FILE = re.compile(
     r"^(?:(?:" + "|".join(PARQUET_TABLES) + r")\.\d{6,}\.parquet|rejected\.\d{6,}\.csv)$")
+_PART_FILE = re.compile(r"^part\.\d{6,}\.parquet$")
 _LEGACY_FILES = {f"{t}.parquet" for t in PARQUET_TABLES} | {REJECTED_FILE}
 _READ_RETRIES = 3
 
@@ -96,6 +103,9 @@ class Store:
         self.root = Path(root)
         self._staged: dict[str, pd.DataFrame] | None = None  # a transaction's new tables
         self._staged_rejected: pd.DataFrame | None = None
+        # A transaction's new posts buckets (partitioned layout) and the entry they go into.
+        self._staged_parts: dict[int, pd.DataFrame] = {}
+        self._parts_entry: dict[str, Any] | None = None
 
     # -- layout ------------------------------------------------------------------------
     def _state(self) -> dict[str, Any] | None:
@@ -118,7 +128,9 @@ class Store:
             raise StoreError(f"{file}: not a recommender store pointer; point --data at a "
                              "directory written by `recommender ingest`")
         for name in [*state["tables"].values(), state.get("rejected")]:
-            if name is not None and (not isinstance(name, str) or Path(name).name != name):
+            if store_parts.is_partitioned(name):
+                store_parts.check_entry(name, file)
+            elif name is not None and (not isinstance(name, str) or Path(name).name != name):
                 raise StoreError(f"{file}: names a file outside the store ({name!r}); "
                                  "re-run `recommender ingest` into a fresh --data directory")
         return state
@@ -127,11 +139,34 @@ class Store:
         if state is None:
             return self.root / f"{table}.parquet"
         name = state["tables"].get(table)
+        if store_parts.is_partitioned(name):
+            return self.root / store_parts.DIRECTORY
         return self.root / (name or f"{table}.parquet.absent")
 
     def path(self, table: str) -> Path:
-        """The file holding ``table`` now (it may not exist: an empty table)."""
+        """The file holding ``table`` now (it may not exist: an empty table); for posts
+        in buckets, their directory (read them through ``files``)."""
         return self._file(table, self._state())
+
+    def files(self, table: str, state: dict[str, Any] | None = None) -> list[Path]:
+        """The files holding ``table`` at the pointer's generation (none: an empty table):
+        one file, or one per non-empty bucket in bucket order (what Dask reads)."""
+        state = self._state() if state is None else state
+        entry = state["tables"].get(table) if state else None
+        if store_parts.is_partitioned(entry):
+            return [self.root / rel for rel in store_parts.relative_parts(entry)]
+        path = self._file(table, state)
+        return [path] if path.exists() else []
+
+    def layout(self) -> str:
+        """``"partitioned"`` or ``"single-file"``: how the posts table is (or, for a new
+        store, will be) kept."""
+        state = self._state()
+        entry = state["tables"].get("posts") if state else None
+        if store_parts.is_partitioned(entry):
+            return "partitioned"
+        single = entry is not None or (self.root / "posts.parquet").exists()
+        return "single-file" if single else "partitioned"
 
     def quarantine_path(self) -> Path | None:
         """The quarantine file (rejected rows and their reasons), if there is one."""
@@ -141,9 +176,9 @@ class Store:
         return path if path is not None and path.exists() else None
 
     def exists(self) -> bool:
-        if self._staged is not None and "posts" in self._staged:
+        if self._staged is not None and ("posts" in self._staged or self._staged_parts):
             return True
-        return self.path("posts").exists()
+        return bool(self.files("posts"))
 
     def _check_root(self) -> None:
         if self.root.exists() and not self.root.is_dir():
@@ -155,6 +190,39 @@ class Store:
         if self._staged is not None and table in self._staged:
             return self._staged[table]
         return self._with_retries(lambda state: self._read_file(table, state))
+
+    def _read_parts(self, state: dict[str, Any] | None) -> pd.DataFrame:
+        """Every bucket (staged ones instead of their files), in the store's post order."""
+        entry = state["tables"]["posts"] if state else store_parts.new_entry(1)
+        frames = [f for _, f in sorted(self._staged_parts.items())]
+        paths = [self.root / store_parts.bucket_dir(int(b)) / name
+                 for b, name in entry["parts"].items() if int(b) not in self._staged_parts]
+        if paths:
+            frames.append(self._read_paths(paths, "posts"))
+        if not frames:
+            return schema.empty("posts")
+        if len(frames) == 1 and not self._staged_parts:
+            return frames[0]  # sorted as it was read
+        # Each frame is canonical already: conforming again would rebuild every hashtag list.
+        return store_parts.sort_posts(pd.concat(frames, ignore_index=True))
+
+    def _read_paths(self, paths: list[Path], table: str) -> pd.DataFrame:
+        try:
+            frame = store_parts.read_files(paths)
+        except FileNotFoundError:
+            raise
+        except Exception as exc:  # pyarrow raises several types for damaged files
+            raise StoreError(
+                f"{paths[0].parent}: cannot read this store table ({type(exc).__name__}); "
+                "re-run `recommender ingest` into a fresh --data directory"
+            ) from exc
+        missing = set(schema.TABLES[table]) - set(frame.columns)
+        if missing:
+            raise StoreError(
+                f"{paths[0].parent}: not a recommender store table (missing columns "
+                f"{sorted(missing)}); point --data at a directory written by `recommender ingest`"
+            )
+        return schema.conform(frame, table)
 
     def _with_retries(self, read):  # type: ignore[no-untyped-def]
         """Run ``read(state)``; a file the pointer named may be gone because a writer
@@ -171,6 +239,9 @@ class Store:
         raise AssertionError("unreachable")
 
     def _read_file(self, table: str, state: dict[str, Any] | None) -> pd.DataFrame:
+        if table == "posts" and (self._staged_parts or (state is not None and (
+                store_parts.is_partitioned(state["tables"].get("posts"))))):
+            return self._read_parts(state)
         path = self._file(table, state)
         if (state is None or state["tables"].get(table) is None) and not path.exists():
             return schema.empty(table)
@@ -240,11 +311,13 @@ class Store:
         with locking.exclusive(self.root, "store"):
             self._remove_unreferenced(self._state(), include_temp=True)
             self._staged, self._staged_rejected = {}, None
+            self._staged_parts, self._parts_entry = {}, None
             try:
                 yield self
                 self._commit()
             finally:
                 self._staged, self._staged_rejected = None, None
+                self._staged_parts, self._parts_entry = {}, None
 
     def upsert(self, table: str, incoming: pd.DataFrame) -> Upsert:
         """Merge ``incoming`` into ``table`` on its natural key.
@@ -258,6 +331,8 @@ class Store:
         with self.transaction():
             keys = list(schema.KEYS[table])
             incoming = _latest_per_key(incoming, keys, table)
+            if table == "posts" and self._partitioned_posts():
+                return self._upsert_parts(incoming, keys)
             current = self.read(table)
             merged, counts = _merge(current, incoming, keys, table)
             if counts.added or counts.updated:
@@ -270,6 +345,63 @@ class Store:
                 assert self._staged is not None
                 self._staged[table] = merged
         return counts
+
+    def _partitioned_posts(self) -> bool:
+        """Whether this transaction keeps posts in buckets (fixing the entry it writes)."""
+        if self._parts_entry is not None:
+            return True
+        if self._staged is not None and "posts" in self._staged:
+            return False
+        state = self._state()
+        entry = state["tables"].get("posts") if state else None
+        if store_parts.is_partitioned(entry):
+            self._parts_entry = {**entry, "parts": dict(entry["parts"])}
+        elif self.layout() == "partitioned":
+            self._parts_entry = store_parts.new_entry(store_parts.DEFAULT_BUCKETS)
+        return self._parts_entry is not None
+
+    def _bucket(self, bucket: int) -> pd.DataFrame:
+        if bucket in self._staged_parts:
+            return self._staged_parts[bucket]
+        assert self._parts_entry is not None
+        name = self._parts_entry["parts"].get(str(bucket))
+        if name is None:
+            return schema.empty("posts")
+        return self._read_paths([self.root / store_parts.bucket_dir(bucket) / name], "posts")
+
+    def _upsert_parts(self, incoming: pd.DataFrame, keys: list[str]) -> Upsert:
+        """The upsert of posts in buckets: only the buckets of the incoming creators are
+        read, merged and staged (as the single-file upsert does for the whole table)."""
+        assert self._parts_entry is not None
+        where = store_parts.buckets_of(incoming["creator"], self._parts_entry["buckets"])
+        added = updated = unchanged = 0
+        for bucket in np.unique(where).tolist():
+            merged, counts = _merge(self._bucket(bucket), incoming[where == bucket], keys,
+                                    "posts")
+            if counts.added or counts.updated:
+                self._staged_parts[bucket] = store_parts.sort_posts(merged)
+            added, updated = added + counts.added, updated + counts.updated
+            unchanged += counts.unchanged
+        return Upsert(added=added, updated=updated, unchanged=unchanged)
+
+    def migrate(self, buckets: int = store_parts.DEFAULT_BUCKETS) -> tuple[str, int, int]:
+        """Move a single-file posts table into buckets, in one commit (the old file stays one
+        more generation for readers). Returns (layout before, posts moved, buckets written)."""
+        if not 1 <= buckets <= store_parts.MAX_BUCKETS:
+            raise StoreError(f"--buckets {buckets}: choose 1 to {store_parts.MAX_BUCKETS}")
+        with self.transaction():
+            before = self.layout()
+            if before == "partitioned":
+                return before, 0, 0
+            posts = self.read("posts")
+            self._parts_entry = store_parts.new_entry(buckets)
+            self._staged.pop("posts", None)  # type: ignore[union-attr]
+            where = store_parts.buckets_of(posts["creator"], buckets)
+            for bucket in np.unique(where).tolist():
+                self._staged_parts[bucket] = posts[where == bucket].reset_index(drop=True)
+            if posts.empty:
+                self._staged_parts[0] = posts  # an empty bucket: the layout is still recorded
+            return before, len(posts), len(self._staged_parts)
 
     def upsert_all(self, data: StoreData) -> dict[str, Upsert]:
         with self.transaction():
@@ -294,7 +426,7 @@ class Store:
 
     def _commit(self) -> None:
         staged, rejected = self._staged or {}, self._staged_rejected
-        if not staged and rejected is None:
+        if not staged and rejected is None and not self._staged_parts:
             return
         old = self._state()
         tables = dict(old["tables"]) if old else {
@@ -302,18 +434,27 @@ class Store:
         previous_rejected = old.get("rejected") if old else (
             REJECTED_FILE if (self.root / REJECTED_FILE).exists() else None)
         generation = int(old["generation"]) + 1 if old else 1
-        previous = {*tables.values(), *([previous_rejected] if previous_rejected else [])}
+        previous = {*_named(tables), *([previous_rejected] if previous_rejected else [])}
         for table, frame in staged.items():
             name = f"{table}.{generation:06d}.parquet"
             self._atomic_write(name, lambda h, f=frame: f.to_parquet(h, index=False), True)
             tables[table] = name
+        if self._staged_parts:
+            assert self._parts_entry is not None
+            entry = {**self._parts_entry, "parts": dict(self._parts_entry["parts"])}
+            name = f"part.{generation:06d}.parquet"
+            for bucket, frame in sorted(self._staged_parts.items()):
+                self._atomic_write(f"{store_parts.bucket_dir(bucket)}/{name}",
+                                   lambda h, f=frame: f.to_parquet(h, index=False), True)
+                entry["parts"][str(bucket)] = name
+            tables["posts"] = entry
         new_rejected = previous_rejected
         if rejected is not None:
             new_rejected = f"rejected.{generation:06d}.csv"
             self._atomic_write(new_rejected, lambda h: rejected.to_csv(h, index=False), False)
         # The previous generation's files stay one more generation: a reader that read the
         # old pointer a moment ago can still open them.
-        keep = sorted(previous | set(tables.values()))
+        keep = sorted(previous | _named(tables))
         state = {"format": STORE_FORMAT, "generation": generation, "tables": tables,
                  "rejected": new_rejected, "keep": keep}
         self._atomic_write(STATE_FILE, lambda h: h.write(json.dumps(state, indent=2)), False)
@@ -325,29 +466,51 @@ class Store:
         if not self.root.is_dir():
             return
         wanted = set() if state is None else {
-            *state["tables"].values(), state.get("rejected"), *state.get("keep", [])}
-        for entry in self.root.iterdir():
-            name = entry.name
-            stale_temp = include_temp and name.startswith(".") and name.endswith(".tmp")
-            orphan = name not in wanted and (_GENERATION_FILE.match(name) or (
+            *_named(state["tables"]), state.get("rejected"), *state.get("keep", [])}
+        buckets = self.root / store_parts.DIRECTORY
+        parts = [e for d in buckets.glob("bucket=*") if d.is_dir() for e in d.iterdir()] if (
+            buckets.is_dir()) else []
+        for entry in [*self.root.iterdir(), *parts]:
+            name = entry.relative_to(self.root).as_posix()
+            stale_temp = include_temp and entry.name.startswith(".") and name.endswith(".tmp")
+            pattern = _PART_FILE if entry.parent != self.root else _GENERATION_FILE
+            orphan = name not in wanted and (pattern.match(entry.name) or (
                 state is not None and name in _LEGACY_FILES))
             if (stale_temp or orphan) and entry.is_file():
                 with contextlib.suppress(OSError):
                     entry.unlink()
 
     def _atomic_write(self, name: str, write, binary: bool) -> None:  # type: ignore[no-untyped-def]
-        self.root.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.root)
+        """Write ``name`` (relative to the root, posix) through a temp file beside it."""
+        target = self.root / name
+        directory = target.parent
+        if not directory.is_dir():  # a new bucket: its directories made durable too
+            directory.mkdir(parents=True, exist_ok=True)
+            for parent in [directory.parent, *([self.root] if directory.parent != self.root
+                                               else [])]:
+                _fsync_directory(parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
         try:
             with os.fdopen(fd, "wb" if binary else "w", newline="" if not binary else None) as fh:
                 write(fh)
                 fh.flush()
                 os.fsync(fh.fileno())
-            os.replace(tmp, self.root / name)
+            os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        _fsync_directory(self.root)
+        _fsync_directory(directory)
+
+
+def _named(tables: dict[str, Any]) -> set[str]:
+    """Every file a pointer's tables name, relative to the store root."""
+    names: set[str] = set()
+    for entry in tables.values():
+        if store_parts.is_partitioned(entry):
+            names.update(store_parts.relative_parts(entry))
+        elif entry:
+            names.add(entry)
+    return names
 
 
 def _fsync_directory(path: Path) -> None:

@@ -21,7 +21,11 @@ FLOOR = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*(?:\[[^\]]*\])?\s*[^;]*?>=\s*([0-9
 def floors(pyproject: Path) -> list[str]:
     project = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
     pins = []
-    for requirement in project["dependencies"]:
+    # The product's optional extras too (dask); the test extra's tools stay free (it repeats
+    # the dask requirements, which the extra's pins then constrain).
+    extras = [r for name, reqs in project.get("optional-dependencies", {}).items()
+              if name != "test" for r in reqs]
+    for requirement in [*project["dependencies"], *extras]:
         match = FLOOR.match(requirement)
         if match:
             # The floor's release series: "ortools>=9.10" has no 9.10.0, only 9.10.4067.

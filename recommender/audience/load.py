@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from recommender import schema
+from recommender import schema, store_parts
 from recommender.errors import StoreError, UsageError
 from recommender.store import Store, StoreData
 
@@ -31,11 +31,12 @@ def load_for_audience(root: str | Path) -> StoreData:
 
 
 def _posts(store: Store) -> pd.DataFrame:
-    path = store.path("posts")
-    if not path.exists():
+    paths = store.files("posts")  # one file, or the buckets of a partitioned store
+    if not paths:
         return schema.empty("posts")[list(POST_COLUMNS)]
+    path = paths[0] if len(paths) == 1 else store.path("posts")
     try:
-        frame = pd.read_parquet(path, columns=list(POST_COLUMNS))
+        frame = store_parts.read_files(paths, columns=list(POST_COLUMNS))
     except Exception as exc:  # pyarrow raises several types for damaged or foreign files
         raise StoreError(f"{path}: cannot read the posts table ({type(exc).__name__}); "
                          "re-run `recommender ingest` into a fresh --data directory") from exc

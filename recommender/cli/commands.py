@@ -7,6 +7,7 @@ One line per command module; keep them in the order they appear in ``--help``.
 from recommender.cli import version
 from recommender.cli import demo
 from recommender.cli import ingest
+from recommender.cli import migrate
 from recommender.cli import train
 from recommender.cli import evaluate
 from recommender.cli import suggest

@@ -25,15 +25,21 @@ def evaluate(
     ),
     plot: Path | None = typer.Option(None, "--plot", help="Also write a PNG chart here."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    scheduler: str | None = typer.Option(
+        None, "--scheduler", help="Run the folds on Dask: a scheduler address or 'local'; "
+        "default $RECOMMENDER_DASK_SCHEDULER."),
 ) -> None:
     """Backtest the model by time on the store, beside simple baselines."""
+    from recommender.distributed import scheduler_address
     from recommender.model.evaluate import evaluate_job
     from recommender.outputs import output_file
 
     try:
+        address = scheduler_address(scheduler)
         if plot is not None:
             output_file(plot, (".png", ".svg", ".pdf"), "--plot")
-        report = evaluate_job(data, target, folds, protocol, plot, models_dir=models)
+        report = evaluate_job(data, target, folds, protocol, plot, models_dir=models,
+                              scheduler=address)
     except RecommenderError as error:
         fail(error)
         return

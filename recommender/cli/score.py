@@ -19,8 +19,21 @@ def score(
     as_json: bool = typer.Option(False, "--json", help="Print the JSON document."),
     data: Path = typer.Option(Path(DEFAULT_DATA), "--data", help="Store directory."),
     models: Path = typer.Option(Path(DEFAULT_MODELS), "--models", help="Models directory."),
+    scheduler: str | None = typer.Option(
+        None, "--scheduler", help="Score on Dask: a scheduler address (tcp://HOST:8786) or "
+        "'local'; default $RECOMMENDER_DASK_SCHEDULER, else this machine alone."),
 ) -> None:
     """Score every row of a content plan: prediction, interval, rank, reasons, better slot."""
+    from recommender.distributed import scheduler_address
+
+    try:
+        address = scheduler_address(scheduler)
+    except RecommenderError as error:
+        fail(error)
+        return
+    if address is not None:
+        _score_on_dask(plan, out, as_json, data, models, address)
+        return
     from recommender.model.registry import load_champion
     from recommender.outputs import output_file
     from recommender.recommend.plan_io import FORMATS, plan_format, write_plan
@@ -34,6 +47,29 @@ def score(
         result = score_plan(plan, Store(data).load(), load_champion(models))
         if out is not None:
             write_plan(result.rows, out)
+    except RecommenderError as error:
+        fail(error)
+        return
+    if as_json:
+        emit_json(result.to_dict())
+    else:
+        _render(result, out)
+
+
+def _score_on_dask(plan: Path, out: Path | None, as_json: bool, data: Path, models: Path,
+                   address: str) -> None:
+    from recommender.cli import interactive, warn
+    from recommender.distributed.score import score_job
+    from recommender.outputs import output_file
+    from recommender.recommend.plan_io import FORMATS, plan_format
+
+    show = interactive() and not as_json
+    try:
+        if out is not None and out.suffix:  # no suffix: a folder for a Parquet dataset
+            plan_format(out)
+            output_file(out, FORMATS, "--out")
+        result = score_job(plan, data, models, address, out, progress=show,
+                           notify=warn if show else None)
     except RecommenderError as error:
         fail(error)
         return

@@ -18,10 +18,19 @@ def train(
     target: str = typer.Option("weighted", "--target", help="Engagement definition."),
     force: bool = typer.Option(False, "--force", help="Retrain and promote regardless."),
     as_json: bool = typer.Option(False, "--json", help="Print the model card as JSON."),
+    scheduler: str | None = typer.Option(
+        None, "--scheduler", help="Train the trees on Dask (LightGBM's distributed training): "
+        "a scheduler address or 'local'; default $RECOMMENDER_DASK_SCHEDULER."),
 ) -> None:
     """Train, backtest by time, and promote the model if it is not worse than the champion."""
+    from recommender.distributed import scheduler_address
     from recommender.model.train import train_job
 
+    try:
+        address = scheduler_address(scheduler)
+    except RecommenderError as error:
+        fail(error)
+        return
     try:
         if interactive() and not as_json:
             from rich.progress import Progress
@@ -29,9 +38,10 @@ def train(
             with Progress(transient=True) as bar:
                 task = bar.add_task("training", total=1.0)
                 report = train_job(data, models, target, force, progress=lambda message, done:
-                                   bar.update(task, completed=done, description=message))
+                                   bar.update(task, completed=done, description=message),
+                                   scheduler=address)
         else:
-            report = train_job(data, models, target, force)
+            report = train_job(data, models, target, force, scheduler=address)
     except RecommenderError as error:
         fail(error)
         return

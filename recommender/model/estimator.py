@@ -145,6 +145,11 @@ class EngagementModel:
             self._matrix(table), label=label,
             categorical_feature=self.categorical_features_, free_raw_data=True,
         )
+        return lgb.train(self.lgb_params(), dataset, num_boost_round=self.n_estimators)
+
+    def lgb_params(self) -> dict[str, Any]:
+        """LightGBM's parameters for the trees (also what ``recommender.distributed``
+        trains with)."""
         params = {
             "objective": self.objective,
             "learning_rate": self.learning_rate,
@@ -167,7 +172,7 @@ class EngagementModel:
             # Counts are cumulative: an older post never has fewer interactions.
             params["monotone_constraints"] = [int(n == "age_days") for n in self.feature_names_]
             params["monotone_constraints_method"] = "advanced"
-        return lgb.train(params, dataset, num_boost_round=self.n_estimators)
+        return params
 
     def _fit_parts(self, table: pd.DataFrame):  # type: ignore[no-untyped-def]
         """Timing profile (``self.timing_``, from settled rows' residuals against the

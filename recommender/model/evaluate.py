@@ -60,9 +60,12 @@ class EvaluateReport:
 def evaluate_job(data_dir: str | Path, target: str = "weighted", folds: int = 3,
                  protocol: str = "expanding", plot_path: str | Path | None = None,
                  models_dir: str | Path | None = None,
-                 params: dict[str, Any] | None = None) -> EvaluateReport:
+                 params: dict[str, Any] | None = None,
+                 scheduler: str | None = None) -> EvaluateReport:
     """Backtest the model on the store beside the baselines. With ``models_dir`` holding a
-    champion, its hyper-parameters and feature configuration are evaluated (on ``target``)."""
+    champion, its hyper-parameters and feature configuration are evaluated (on ``target``).
+    ``scheduler``: a Dask scheduler address or ``local``: the folds run there, one task each
+    (the same numbers as on one machine)."""
     if protocol not in PROTOCOLS:
         raise UsageError(f"unknown --protocol {protocol!r}; choose {' or '.join(PROTOCOLS)}")
     if folds < 1:
@@ -74,7 +77,13 @@ def evaluate_job(data_dir: str | Path, target: str = "weighted", folds: int = 3,
     table = (holdout_table(data, model.config, target) if protocol == "holdout"
              else preprocess(data, model.config, target))
     backtest_params = {**model.get_params(), "feature_config": model.config, "n_jobs": 1}
-    result = run_backtest(table, backtest_params, protocol, folds, n_jobs=2)
+    if scheduler is None:
+        result = run_backtest(table, backtest_params, protocol, folds, n_jobs=2)
+    else:
+        from recommender.distributed.cluster import folds_on
+
+        with folds_on(scheduler):
+            result = run_backtest(table, backtest_params, protocol, folds, n_jobs=folds)
     plot = str(_plot(result, Path(plot_path))) if plot_path else None
     return EvaluateReport(target, TARGETS[target].label, result, plot, params_from,
                           model.interval)

@@ -8,6 +8,7 @@ Idempotent: the same data and parameters as the champion give "up to date" and n
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,13 +60,23 @@ def train_job(
     progress: Callable[[str, float], None] | None = None,
     params: dict[str, Any] | None = None,
     folds: int = 3,
+    scheduler: str | None = None,
 ) -> TrainReport:
+    """``scheduler``: a Dask scheduler address or ``local``: the trees are trained by
+    LightGBM's distributed training there (``recommender.distributed.train``)."""
     data = Store(data_dir).load()
     model = EngagementModel(target=target, **(params or {}))
     model._validate()
-    # One train per models directory at a time: two runs racing could both "promote".
-    with locking.exclusive(models_root(models_dir), "models directory") as waited:
-        return _train_locked(data, model, models_dir, target, force, waited, progress, folds)
+    with contextlib.ExitStack() as stack:
+        if scheduler is not None:
+            from recommender.distributed.train import on_cluster
+
+            # The trees on the cluster; the backtests' folds too, one task each.
+            model = stack.enter_context(on_cluster(model, scheduler))
+        # One train per models directory at a time: two runs racing could both "promote".
+        with locking.exclusive(models_root(models_dir), "models directory") as waited:
+            return _train_locked(data, model, models_dir, target, force, waited, progress,
+                                 folds)
 
 
 def _train_locked(data, model: EngagementModel, models_dir: str | Path, target: str,  # type: ignore[no-untyped-def]

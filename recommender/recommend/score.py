@@ -79,13 +79,36 @@ class ScoreResult:
 
 
 def score_plan(plan: str | Path, data: StoreData, model: Any) -> ScoreResult:
-    frame = plan_io.read_plan(plan)
-    queries, rejected = _validate(frame, data, str(plan))
+    frame, queries, rejected = prepare(plan, data)
     good = queries["ok"].to_numpy()
-    columns = _empty_columns(len(frame))
+    columns = empty_columns(len(frame))
     method = "none"
     if good.any():
         method = _score_into(columns, queries.loc[good, [*QUERY_COLUMNS, "zone"]], data, model)
+    return finish(plan, frame, queries, rejected, columns, method, model)
+
+
+def prepare(plan: str | Path, data: StoreData) -> tuple[pd.DataFrame, pd.DataFrame,
+                                                         pd.DataFrame]:
+    """The plan read and validated: (plan rows, queries with ``ok``/``known``/``error``,
+    rejected cells). Shared with the Dask path (``recommender.distributed.score``)."""
+    frame = plan_io.read_plan(plan)
+    queries, rejected = _validate(frame, data, str(plan))
+    return frame, queries, rejected
+
+
+def methods(good: pd.DataFrame) -> tuple[str, pd.Timestamp]:
+    """The better-slot method (from the number of good rows) and the time the usual posts
+    are profiled at (the plan's first planned time: one reference for the whole plan),
+    decided once per plan so that a plan cut into parts decides alike."""
+    method = "exact" if len(good) <= EXACT_MAX_ROWS else "hour-of-week table"
+    return method, good["posted_at"].min()
+
+
+def finish(plan: str | Path, frame: pd.DataFrame, queries: pd.DataFrame,
+           rejected: pd.DataFrame, columns: dict[str, Any], method: str, model: Any
+           ) -> ScoreResult:
+    """The scored ``columns`` (plan row i at i) joined to the plan, with the notes."""
     columns["creator_known"] = queries["known"].to_numpy()
     errors = queries["error"].array  # categorical: a few messages
     columns["error"] = pd.array(np.asarray(errors.categories, dtype=object),
@@ -167,7 +190,7 @@ def _sound_ids(posts: pd.DataFrame) -> dict[str, str]:
     return dict(zip(top["sound_name"].astype(str), top["sound_id"].astype(str)))
 
 
-def _empty_columns(n: int) -> dict[str, Any]:
+def empty_columns(n: int) -> dict[str, Any]:
     """The scored output columns for ``n`` plan rows, before scoring (plan row i at i)."""
     numbers = ("predicted", "low", "high", "lift_pct", "level_pct", "rank",
                "better_slot_gain_pct")
@@ -177,10 +200,11 @@ def _empty_columns(n: int) -> dict[str, Any]:
 
 
 def _score_into(columns: dict[str, np.ndarray], queries: pd.DataFrame, data: StoreData,
-                model: Any) -> str:
-    # The usual posts, as of the plan's first planned time (one reference for the plan).
-    now = queries["posted_at"].min()
-    if len(queries) <= EXACT_MAX_ROWS:
+                model: Any, decided: tuple[str, pd.Timestamp] | None = None) -> str:
+    """Score ``queries`` (whole creators) into ``columns`` at their index; ``decided``: the
+    plan's ``methods`` when these rows are only a part of it (a Dask partition)."""
+    method, now = decided or methods(queries)
+    if method == "exact":
         usual = _usual_probe(queries, data, now)
         batch = pd.concat([queries[QUERY_COLUMNS], _shifted(queries)[QUERY_COLUMNS],
                            usual[QUERY_COLUMNS]], ignore_index=True)
