@@ -96,10 +96,12 @@ def test_interval_is_ordered_and_inside_the_extremes(posts, rho) -> None:  # typ
     pred = np.array([p[0] for p in posts])
     low, high = pred - np.array([p[1] for p in posts]), pred + np.array([p[2] for p in posts])
     group = np.array([p[3] for p in posts], dtype=object)
-    per, total = total_intervals(pred, low, high, group, rho=rho, draws=400)
+    # The draws the product uses: with 400, one dominant post's 10% point moved by ~20%
+    # between seeds (Monte Carlo error, which the 10% allowance below is not meant for).
+    per, total = total_intervals(pred, low, high, group, rho=rho)
     assert 0.0 <= total.low <= total.high
     # Never below every post at its own low end at once (the comonotone case; quantile
-    # error of 400 draws allowed).
+    # error of the default draws allowed).
     assert total.low >= 0.9 * np.maximum(np.expm1(low), 0).sum() - 1e-6
     for p in per.values():
         assert 0.0 <= p.low <= p.high

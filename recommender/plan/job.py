@@ -104,7 +104,7 @@ def plan_drafts(pool: str | Path, data: StoreData, model: Any, constraints: Cons
     result = output.assemble(
         frame=frame, queries=queries, ok=ok, pinned=pinned, pools=pools, states=states,
         runs=runs, evaluator=evaluator, static_pred=pred, constraints=constraints,
-        starts=starts)
+        starts=starts, data=data)
     solver = {
         "name": "OR-Tools CP-SAT", "version": _ortools_version(),
         "time_limit_s_per_creator": round(per_creator, 3), "workers": 1,

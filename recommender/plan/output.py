@@ -18,14 +18,14 @@ from recommender.engagement import TARGETS, lift_to_percent
 from recommender.plan.solve import naive_choice
 from recommender.plan.totals import RHO_CREATOR, TAIL_DF, Total, total_intervals
 from recommender.recommend.explain import reason_codes
-from recommender.recommend.score import _local_iso
-from recommender.recommend.scoring import Scored, to_count
+from recommender.recommend.score import _local_iso, usual_probe, usual_reference
+from recommender.recommend.scoring import Scored, score_batch, to_count
 
 if TYPE_CHECKING:
     from recommender.plan.job import PlanResult
 
-COLUMNS = ["planned_at", "timezone", "predicted", "low", "high", "lift_pct", "rank", "reasons",
-           "slot_rank", "why_here", "pinned", "creator_known", "pool_row"]
+COLUMNS = ["planned_at", "timezone", "predicted", "low", "high", "lift_pct", "level_pct", "rank",
+           "reasons", "slot_rank", "why_here", "pinned", "creator_known", "pool_row"]
 SUMMARY_COLUMNS = ["creator", "drafts", "placed", "expected", "low", "high", "greedy",
                    "greedy_low", "greedy_high", "row_by_row", "row_by_row_low",
                    "row_by_row_high", "agency", "agency_low", "agency_high",
@@ -54,8 +54,8 @@ class Assembled:
 
 def assemble(*, frame: pd.DataFrame, queries: pd.DataFrame, ok: np.ndarray,
              pinned: np.ndarray, pools: list, states: dict, runs: dict, evaluator: Any,
-             static_pred: pd.DataFrame, constraints: Any, starts: dict[str, str]
-             ) -> Assembled:
+             static_pred: pd.DataFrame, constraints: Any, starts: dict[str, str],
+             data: Any) -> Assembled:
     order = list(states.values())
     final = evaluator.predict(order, [s.chosen for s in order])
     greedy_choice = [runs[s.creator]["greedy"].chosen for s in order]
@@ -75,7 +75,7 @@ def assemble(*, frame: pd.DataFrame, queries: pd.DataFrame, ok: np.ndarray,
                                                              np.ones(len(s.fixed_t), bool)]})
         part[["slot_rank", "why_here"]] = _why(s)
         placed.append(pd.concat([part, pred], axis=1))
-    rows = _rows(frame, queries, placed, tables, evaluator)
+    rows = _rows(frame, queries, placed, tables, evaluator, data)
     unplaced = _unplaced(frame, queries, ok, rows, states, constraints)
     level = float(getattr(evaluator.model, "interval", 0.8))
     names = [s.creator for s in order]
@@ -108,23 +108,32 @@ def _schedule(frame: pd.DataFrame, order: list, choices: list[np.ndarray]) -> pd
 
 
 def _rows(frame: pd.DataFrame, queries: pd.DataFrame, placed: list[pd.DataFrame],
-          tables: list[pd.DataFrame], evaluator: Any) -> pd.DataFrame:
+          tables: list[pd.DataFrame], evaluator: Any, data: Any) -> pd.DataFrame:
     if not placed or not sum(len(p) for p in placed):
         return frame.iloc[:0].assign(**{c: pd.Series(dtype=object) for c in COLUMNS})
     every = pd.concat(placed, ignore_index=True)
-    table = pd.concat(tables, ignore_index=True)
-    scored = Scored(pred=every[["predicted", "low", "high", "baseline", "lift"]],
-                    table=table, model=evaluator.model,
-                    creator=every["creator"].astype(str).to_numpy())
-    codes, texts = reason_codes(scored.groups_for(slice(0, len(every))))
     when = pd.Series(pd.to_datetime(every["t"].to_numpy(), utc=True))
+    # Lift and reasons against the creator's usual post, as in suggest and score.
+    posts = pd.DataFrame({"creator": every["creator"].astype(str).to_numpy(),
+                          "posted_at": when, "zone": every["zone"].to_numpy()})
+    usual = usual_probe(posts, data, when.min())
+    reference_scored = score_batch(evaluator.model, usual, data)
+    columns = ["predicted", "low", "high", "baseline", "lift"]
+    scored = Scored(pred=pd.concat([every[columns], reference_scored.pred[columns]],
+                                   ignore_index=True),
+                    table=pd.concat([*tables, reference_scored.table], ignore_index=True),
+                    model=evaluator.model,
+                    creator=np.r_[posts["creator"].to_numpy(), usual["creator"].to_numpy()])
+    reference, usual_pred, level = usual_reference(posts, scored, usual, len(every))
+    codes, texts = reason_codes(scored.one_change_groups(np.arange(len(every)), reference))
     iso_codes, iso_texts = _local_iso(when, every["zone"])
     out = frame.loc[every["pool_row"].to_numpy()].reset_index(drop=True)
     out["planned_at"] = np.asarray(iso_texts, dtype=object)[iso_codes]
     out["timezone"] = every["zone"].to_numpy()
     for column in ("predicted", "low", "high"):
         out[column] = np.round(to_count(every[column].to_numpy()), 1)
-    out["lift_pct"] = np.round(lift_to_percent(every["lift"].to_numpy()), 1)
+    out["lift_pct"] = np.round(lift_to_percent(every["predicted"].to_numpy() - usual_pred), 1)
+    out["level_pct"] = np.round(lift_to_percent(level), 1)
     out["rank"] = (every.groupby("creator")["predicted"].rank(ascending=False, method="first")
                    .astype("Int64").to_numpy())
     out["reasons"] = np.asarray(texts, dtype=object)[codes]

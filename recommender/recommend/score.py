@@ -205,14 +205,14 @@ def _score_into(columns: dict[str, np.ndarray], queries: pd.DataFrame, data: Sto
     plan's ``methods`` when these rows are only a part of it (a Dask partition)."""
     method, now = decided or methods(queries)
     if method == "exact":
-        usual = _usual_probe(queries, data, now)
+        usual = usual_probe(queries, data, now)
         batch = pd.concat([queries[QUERY_COLUMNS], _shifted(queries)[QUERY_COLUMNS],
                            usual[QUERY_COLUMNS]], ignore_index=True)
         _fill(columns, queries, score_batch(model, batch, data), usual, exact=True)
         return "exact"
     # Creators never share a part: ranks, usual posts and week tables are per creator.
     parts = _creator_parts(queries, _part_rows(data))
-    every = _usual_probe(queries, data, now)
+    every = usual_probe(queries, data, now)
     usuals = [every[every["creator"].isin(part["creator"].astype(str).unique())]
               .reset_index(drop=True) for part in parts]
     batches = (pd.concat([part[QUERY_COLUMNS], _week_probe(part)[QUERY_COLUMNS],
@@ -225,7 +225,7 @@ def _score_into(columns: dict[str, np.ndarray], queries: pd.DataFrame, data: Sto
     return "hour-of-week table"
 
 
-def _usual_probe(queries: pd.DataFrame, data: StoreData, now: pd.Timestamp) -> pd.DataFrame:
+def usual_probe(queries: pd.DataFrame, data: StoreData, now: pd.Timestamp) -> pd.DataFrame:
     """Each creator's usual post (``usual.usual_profiles`` as of ``now``) at their usual
     hour on each of the USUAL_DAYS days from their first planned day, creator by creator
     (the same reference ``suggest`` uses: lift = this row vs that post, averaged)."""
@@ -303,7 +303,7 @@ def _fill(columns: dict[str, np.ndarray], queries: pd.DataFrame, scored: scoring
     at = queries.index.to_numpy()
     predicted = pred["predicted"].to_numpy()
     start = len(scored.pred) - len(usual)
-    reference, usual_pred, level = _usual_reference(queries, scored, usual, start)
+    reference, usual_pred, level = usual_reference(queries, scored, usual, start)
     # Counts to one decimal: the model is not more precise, and a spreadsheet of a
     # million rows stays readable (and its CSV quicker to write).
     columns["predicted"][at] = np.round(to_count(predicted), 1)
@@ -323,7 +323,7 @@ def _fill(columns: dict[str, np.ndarray], queries: pd.DataFrame, scored: scoring
         _better(columns, queries, *_table_best(queries, extra_pred))
 
 
-def _usual_reference(queries: pd.DataFrame, scored: scoring.Scored, usual: pd.DataFrame,
+def usual_reference(queries: pd.DataFrame, scored: scoring.Scored, usual: pd.DataFrame,
                      start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per query row: the position in ``scored`` of its creator's usual post on their first
     planned day (the base of its one-change reasons: one base per creator, so a plan's
