@@ -29,7 +29,7 @@ import os
 import re
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -207,22 +207,7 @@ class Store:
         return store_parts.sort_posts(pd.concat(frames, ignore_index=True))
 
     def _read_paths(self, paths: list[Path], table: str) -> pd.DataFrame:
-        try:
-            frame = store_parts.read_files(paths)
-        except FileNotFoundError:
-            raise
-        except Exception as exc:  # pyarrow raises several types for damaged files
-            raise StoreError(
-                f"{paths[0].parent}: cannot read this store table ({type(exc).__name__}); "
-                "re-run `recommender ingest` into a fresh --data directory"
-            ) from exc
-        missing = set(schema.TABLES[table]) - set(frame.columns)
-        if missing:
-            raise StoreError(
-                f"{paths[0].parent}: not a recommender store table (missing columns "
-                f"{sorted(missing)}); point --data at a directory written by `recommender ingest`"
-            )
-        return schema.conform(frame, table)
+        return _conformed(lambda: store_parts.read_files(paths), paths[0].parent, table)
 
     def _with_retries(self, read):  # type: ignore[no-untyped-def]
         """Run ``read(state)``; a file the pointer named may be gone because a writer
@@ -245,22 +230,7 @@ class Store:
         path = self._file(table, state)
         if (state is None or state["tables"].get(table) is None) and not path.exists():
             return schema.empty(table)
-        try:
-            frame = pd.read_parquet(path)
-        except FileNotFoundError:
-            raise
-        except Exception as exc:  # pyarrow raises several types for damaged files
-            raise StoreError(
-                f"{path}: cannot read this store table ({type(exc).__name__}); "
-                "re-run `recommender ingest` into a fresh --data directory"
-            ) from exc
-        missing = set(schema.TABLES[table]) - set(frame.columns)
-        if missing:
-            raise StoreError(
-                f"{path}: not a recommender store table (missing columns {sorted(missing)}); "
-                "point --data at a directory written by `recommender ingest`"
-            )
-        return schema.conform(frame, table)
+        return _conformed(lambda: pd.read_parquet(path), path, table)
 
     def load(self, require_posts: bool = True) -> StoreData:
         self._check_root()
@@ -591,3 +561,24 @@ def fingerprint_posts(posts: pd.DataFrame) -> str:
     ordered = posts.sort_values(["creator", "post_id"])[columns]
     hashed = pd.util.hash_pandas_object(ordered.astype("string"), index=False)
     return hashlib.sha256(hashed.to_numpy().tobytes()).hexdigest()[:16]
+
+
+def _conformed(read: Callable[[], pd.DataFrame], where: Path, table: str) -> pd.DataFrame:
+    """``read()`` checked (a damaged file or a foreign table is one line naming ``where``)
+    and conformed to the store's schema; a missing file is left to the caller's retries."""
+    try:
+        frame = read()
+    except FileNotFoundError:
+        raise
+    except Exception as exc:  # pyarrow raises several types for damaged files
+        raise StoreError(
+            f"{where}: cannot read this store table ({type(exc).__name__}); "
+            "re-run `recommender ingest` into a fresh --data directory"
+        ) from exc
+    missing = set(schema.TABLES[table]) - set(frame.columns)
+    if missing:
+        raise StoreError(
+            f"{where}: not a recommender store table (missing columns {sorted(missing)}); "
+            "point --data at a directory written by `recommender ingest`"
+        )
+    return schema.conform(frame, table)

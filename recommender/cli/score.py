@@ -40,20 +40,16 @@ def score(
     from recommender.recommend.score import score_plan
     from recommender.store import Store
 
-    try:
+    def run():  # type: ignore[no-untyped-def]
         if out is not None:  # a bad place fails before the work; a missing folder is made
             plan_format(out)
             output_file(out, FORMATS, "--out")
         result = score_plan(plan, Store(data).load(), load_champion(models))
         if out is not None:
             write_plan(result.rows, out)
-    except RecommenderError as error:
-        fail(error)
-        return
-    if as_json:
-        emit_json(result.to_dict())
-    else:
-        _render(result, out)
+        return result
+
+    _show(run, as_json, out)
 
 
 def _score_on_dask(plan: Path, out: Path | None, as_json: bool, data: Path, models: Path,
@@ -64,12 +60,21 @@ def _score_on_dask(plan: Path, out: Path | None, as_json: bool, data: Path, mode
     from recommender.recommend.plan_io import FORMATS, plan_format
 
     show = interactive() and not as_json
-    try:
+
+    def run():  # type: ignore[no-untyped-def]
         if out is not None and out.suffix:  # no suffix: a folder for a Parquet dataset
             plan_format(out)
             output_file(out, FORMATS, "--out")
-        result = score_job(plan, data, models, address, out, progress=show,
-                           notify=warn if show else None)
+        return score_job(plan, data, models, address, out, progress=show,
+                         notify=warn if show else None)
+
+    _show(run, as_json, out)
+
+
+def _show(run, as_json: bool, out: Path | None) -> None:  # type: ignore[no-untyped-def]
+    """Run the scoring job; print its JSON document or its table, or fail in one line."""
+    try:
+        result = run()
     except RecommenderError as error:
         fail(error)
         return
