@@ -89,6 +89,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from recommender.datasets._accounts import make_accounts
 from recommender.datasets._audience import AudienceWorld, make_audience
 from recommender.datasets._build import PlantedEffects, build
 from recommender.datasets._impact import make_impact_posts
@@ -97,8 +98,8 @@ from recommender.datasets._writers import write_sample
 if TYPE_CHECKING:
     from recommender.store import StoreData
 
-__all__ = ["SAMPLE_PARAMS", "AudienceWorld", "PlantedEffects", "SyntheticData", "make_audience",
-           "make_impact_posts", "make_posts", "write_sample"]
+__all__ = ["SAMPLE_PARAMS", "AudienceWorld", "PlantedEffects", "SyntheticData", "make_accounts",
+           "make_audience", "make_impact_posts", "make_posts", "write_sample"]
 
 # The bundled sample under data/sample (``python -m recommender.datasets data/sample``).
 SAMPLE_PARAMS: dict[str, object] = {
