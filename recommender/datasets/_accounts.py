@@ -11,8 +11,8 @@
   0.6, trending sounds on OUTLET_TREND_SHARE of posts) and no Studio files (no follower
   activity). Followers are read daily, as in ``make_posts``.
 - ``"cold_start"``: a scrape of many small histories. Each creator's latest k posts only,
-  k uniform on COLD_MIN_POSTS-COLD_MAX_POSTS (<= 12), as a scraper reaching the newest
-  videos sees them; no follower count on the posts; the profile is read once, at
+  k uniform on COLD_MIN_POSTS-COLD_MAX_POSTS (<= 12; fewer where the window held fewer),
+  as a scraper reaching the newest videos sees them; no follower count on the posts; the profile is read once, at
   ``collected_at``: ``followers`` (true count then), ``following``, ``total_videos``
   (``prior_videos`` + every simulated post, listed or not) and ``total_likes`` (the likes
   of every simulated post at collection + ``prior_videos`` x the creator's mean likes per
