@@ -17,7 +17,7 @@
 Usage:
 
     .venv/bin/python benchmarks/bench_accounts.py [--seeds 0,1,2] [--creators 40]
-        [--outlets 20] [--cold 300] [--days 120] [--skip-types]
+        [--outlets 20] [--cold 300] [--days 120] [--skip-types] [--skip-cold]
         [--real ../shared/data/creator_histories_2020.csv.gz]
 """
 
@@ -96,6 +96,8 @@ def main() -> None:
     parser.add_argument("--cold", type=int, default=300)
     parser.add_argument("--days", type=int, default=120)
     parser.add_argument("--skip-types", action="store_true")
+    parser.add_argument("--skip-cold", action="store_true",
+                        help="no generated cold-start benchmark (--real still runs)")
     parser.add_argument("--real", type=Path, default=None)
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -104,9 +106,10 @@ def main() -> None:
         bench_types(seeds, {"creators": (args.creators, args.days),
                             "outlets": (args.outlets, args.days),
                             "cold_start": (args.cold, args.days)})
-    bench_cold("generated cold-start world",
-               [make_accounts("cold_start", n_creators=args.cold, days=args.days,
-                              seed=s).as_store_data() for s in seeds])
+    if not args.skip_cold:
+        bench_cold("generated cold-start world",
+                   [make_accounts("cold_start", n_creators=args.cold, days=args.days,
+                                  seed=s).as_store_data() for s in seeds])
     if args.real is not None:
         from recommender.ingest import ingest_paths
         from recommender.store import Store

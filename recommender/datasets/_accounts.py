@@ -12,12 +12,12 @@
   activity). Followers are read daily, as in ``make_posts``.
 - ``"cold_start"``: a scrape of many small histories. Each creator's latest k posts only,
   k uniform on COLD_MIN_POSTS-COLD_MAX_POSTS (<= 12; fewer where the window held fewer),
-  as a scraper reaching the newest videos sees them; no follower count on the posts; the profile is read once, at
-  ``collected_at``: ``followers`` (true count then), ``following``, ``total_videos``
-  (``prior_videos`` + every simulated post, listed or not) and ``total_likes`` (the likes
-  of every simulated post at collection + ``prior_videos`` x the creator's mean likes per
-  post x lognormal(0, 0.3)): totals consistent with the posts' own counts, as one scrape
-  reads both. No follower activity.
+  as a scraper reaching the newest videos sees them; no follower count on the posts; the
+  profile is read once, at ``collected_at``: ``followers`` (true count then),
+  ``following``, ``total_videos`` (``prior_videos`` + every simulated post, listed or
+  not) and ``total_likes`` (the likes of every simulated post at collection +
+  ``prior_videos`` x the creator's mean likes per post x lognormal(0, 0.3)): totals
+  consistent with the posts' own counts, as one scrape reads both. No follower activity.
 
 ``effects.creators`` gains ``kind``; cold start adds ``listed_posts`` (k) and the profile
 truth (``profile_followers``, ``profile_total_likes``, ``profile_total_videos``).

@@ -68,14 +68,16 @@ def compute(ctx: Context) -> dict[str, np.ndarray]:
         "profile_following_log": np.log1p(read["following"][0]),
         "profile_videos_log": np.log1p(np.where(videos_before >= 0, videos_before, np.nan)),
         "profile_likes_per_video_log": np.log1p(per_video),
-        AGE: np.where(when != NO_TIME, (t - when) / NS_PER_DAY, np.nan),
+        AGE: np.where(when != NO_TIME, (t - np.where(when != NO_TIME, when, t)) / NS_PER_DAY,
+                      np.nan),
         AFTER_POST: after,
     }
 
 
 def _reading(ctx: Context, metric: str, key: np.ndarray, t: np.ndarray
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(value, reading time in ns as float, after-post flag) per row; NaN where none."""
+    """(value, reading time in int64 ns, after-post flag) per row; NaN (time: NO_TIME)
+    where the creator has no reading of ``metric``."""
     before, after, times = ctx.store_cached(f"profile_{metric}", lambda: _states(ctx, metric))
     got = asof_before(key, t, before, ["value", "rid"])
     # Negated times: "strictly before -t + 1" is "at or after t", nearest first.
