@@ -58,6 +58,9 @@ and ``effects.post_components`` holds each post's value of each one:
 Audience effects (purchased-follower spikes, viral jumps, follow-for-follow periods,
 Follower/Following lists with planted reciprocity) come from a separate generator,
 ``make_audience`` (``_audience.py``); ``make_posts`` is unchanged by it.
+Kinds of account beyond these creators (high-volume news outlets; cold-start scrapes of a
+few posts each with the profile read only at collection) come from ``make_accounts``
+(``_accounts.py``), built from the same machinery; ``make_posts`` is unchanged by it.
 
 Calibration (``python -m recommender.datasets calibrate``; ``calibrate.py`` says how each
 statistic is computed), against /work/shared/data/creator_histories_2020.csv.gz, on each
