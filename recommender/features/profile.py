@@ -9,8 +9,11 @@ leave those creators with no size signal at all.
 The rule (docs/ARCHITECTURE.md, "Profile at prediction time"), per row and metric:
 1. the latest reading strictly before the row, if there is one; otherwise
 2. the earliest reading at or after the row: the profile as a prediction made *now* would
-   see it. ``profile_after_post`` is 1 on such rows (0 with an earlier reading, NaN with
-   none) and ``profile_age_days`` (row time - reading time, days) is negative there.
+   see it. (``profile_followers_log`` holds only these: an earlier follower reading is
+   already history's ``followers_log``, by the same strict rule.)
+   ``profile_after_post`` is 1 on such rows (0 with an earlier reading, NaN with
+   none) and ``profile_age_days`` (row time - reading time in whole days, truncated toward
+   zero) is negative there.
 
 A reading after the post holds that post's own outcome and later posts' outcomes in its
 totals. Guards: ``total_likes`` and ``total_videos`` are turned into "before this post" by
@@ -64,12 +67,17 @@ def compute(ctx: Context) -> dict[str, np.ndarray]:
         per_video = np.where(same & (videos_before > 0) & (likes_before >= 0),
                              likes_before / videos_before, np.nan)
     return {
-        "profile_followers_log": np.log1p(followers),
+        # An earlier follower reading is history's ``followers_log`` already (same rule,
+        # same readings): this column carries only the profile at prediction time.
+        "profile_followers_log": np.where(after_f == 1.0, np.log1p(followers), np.nan),
         "profile_following_log": np.log1p(read["following"][0]),
         "profile_videos_log": np.log1p(np.where(videos_before >= 0, videos_before, np.nan)),
         "profile_likes_per_video_log": np.log1p(per_video),
-        AGE: np.where(when != NO_TIME, (t - np.where(when != NO_TIME, when, t)) / NS_PER_DAY,
-                      np.nan),
+        # Whole days, toward zero: with daily readings (00:00 UTC) the fraction of a day
+        # would be the post's UTC hour, a clock feature the trees must not get (the
+        # timing profile owns the clock).
+        AGE: np.where(when != NO_TIME,
+                      np.trunc((t - np.where(when != NO_TIME, when, t)) / NS_PER_DAY), np.nan),
         AFTER_POST: after,
     }
 
