@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -51,7 +52,9 @@ def evaluate(
 
     console = make_console()
     console.print(f"target: {report.target_label}  (settings: {report.params_from})")
-    render_metrics(report.result.to_dict(), console)
+    document = report.result.to_dict()
+    render_metrics(document, console)
+    _render_by_history(document["by_history"], console)
     console.print(f"verdict: {report.verdict()}")
     by_distance = report.result.coverage_by_distance()
     if by_distance:
@@ -65,3 +68,33 @@ def evaluate(
                       "creators (1 = right in size; below 1 = overstated)")
     if report.plot:
         console.print(f"chart: {report.plot}")
+
+
+def _render_by_history(buckets: list[dict[str, Any]], console: Any) -> None:
+    """Every metric per history bucket (the creator's earlier posts at the test post)."""
+    if not buckets:
+        return
+    from rich.table import Table
+
+    console.print("by history (the creator's earlier posts at the test post); resid. = mean "
+                  "residual, outcome - prediction (> 0: under-predicted)")
+    for bucket in buckets:
+        title = f"{bucket['history']}: {bucket['earlier_posts']} earlier posts"
+        if not bucket["methods"]:
+            console.print(f"{title}: not enough data (no test posts)")
+            continue
+        table = Table(title=title)
+        for column in ("method", "MAE", "Spearman", "within-creator", "coverage", "resid.",
+                       "n"):
+            table.add_column(column, justify="left" if column == "method" else "right")
+        for row in bucket["methods"]:
+            table.add_row(row["method"], _fmt(row["mae"]), _fmt(row["spearman"]),
+                          _fmt(row["within_creator_spearman"]), _fmt(row.get("coverage")),
+                          _fmt(row.get("mean_residual"), signed=True), str(int(row["n"])))
+        console.print(table)
+
+
+def _fmt(value: float | None, signed: bool = False) -> str:
+    if value is None:
+        return "-"
+    return f"{value:+.3f}" if signed else f"{value:.3f}"

@@ -58,6 +58,9 @@ and ``effects.post_components`` holds each post's value of each one:
 Audience effects (purchased-follower spikes, viral jumps, follow-for-follow periods,
 Follower/Following lists with planted reciprocity) come from a separate generator,
 ``make_audience`` (``_audience.py``); ``make_posts`` is unchanged by it.
+Kinds of account beyond these creators (high-volume news outlets; cold-start scrapes of a
+few posts each with the profile read only at collection) come from ``make_accounts``
+(``_accounts.py``), built from the same machinery; ``make_posts`` is unchanged by it.
 
 Calibration (``python -m recommender.datasets calibrate``; ``calibrate.py`` says how each
 statistic is computed), against /work/shared/data/creator_histories_2020.csv.gz, on each
@@ -89,6 +92,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from recommender.datasets._accounts import make_accounts
 from recommender.datasets._audience import AudienceWorld, make_audience
 from recommender.datasets._build import PlantedEffects, build
 from recommender.datasets._impact import make_impact_posts
@@ -97,8 +101,8 @@ from recommender.datasets._writers import write_sample
 if TYPE_CHECKING:
     from recommender.store import StoreData
 
-__all__ = ["SAMPLE_PARAMS", "AudienceWorld", "PlantedEffects", "SyntheticData", "make_audience",
-           "make_impact_posts", "make_posts", "write_sample"]
+__all__ = ["SAMPLE_PARAMS", "AudienceWorld", "PlantedEffects", "SyntheticData", "make_accounts",
+           "make_audience", "make_impact_posts", "make_posts", "write_sample"]
 
 # The bundled sample under data/sample (``python -m recommender.datasets data/sample``).
 SAMPLE_PARAMS: dict[str, object] = {

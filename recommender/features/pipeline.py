@@ -12,13 +12,22 @@ import pandas as pd
 
 from recommender.engagement import TARGETS, log_engagement
 from recommender.errors import InputError
-from recommender.features import activity, content, hashtags, history, slots, timing, trends
+from recommender.features import (
+    activity,
+    content,
+    hashtags,
+    history,
+    profile,
+    slots,
+    timing,
+    trends,
+)
 from recommender.features.config import FeatureConfig, config_for_target
 from recommender.features.context import NS_PER_DAY, Context, to_ns
 from recommender.features.store_side import StoreSide, build_context
 from recommender.store import StoreData
 
-_FAMILIES = (timing, content, hashtags, trends, history, slots, activity)
+_FAMILIES = (timing, content, hashtags, trends, history, profile, slots, activity)
 KEY_COLUMNS = ["creator", "post_id", "posted_at"]
 
 
@@ -107,7 +116,7 @@ def _table(ctx: Context, age_days: np.ndarray, keys: bool = True) -> pd.DataFram
     """Feature columns (+ ``baseline``), led by ``creator, posted_at`` if ``keys``."""
     q = ctx.queries
     values: dict[str, np.ndarray] = {}
-    for family in (timing, content, hashtags, trends, history):
+    for family in (timing, content, hashtags, trends, history, profile):
         values.update(family.compute(ctx))
     values.update(slots.compute(ctx, values["local_hour"], values["local_weekday"]))
     values.update(activity.compute(ctx, values["local_hour"]))

@@ -86,6 +86,7 @@ def save_model(model: EngagementModel, directory: str | Path,
         "timing_profile": None if timing is None else timing.state(),
         "training_window": {"first_post": start.isoformat(), "last_post": end.isoformat()},
         "n_rows": model.n_rows_,
+        "profile_after_post_rows": getattr(model, "profile_after_post_rows_", None),
         "data_fingerprint": getattr(model, "data_fingerprint_", None),
         **(extra or {}),
     }
@@ -132,6 +133,7 @@ def _restore_state(model: EngagementModel, path: Path, manifest: dict[str, Any])
     window = manifest["training_window"]
     model.training_window_ = (pd.Timestamp(window["first_post"]), pd.Timestamp(window["last_post"]))
     model.n_rows_ = int(manifest["n_rows"])
+    model.profile_after_post_rows_ = manifest.get("profile_after_post_rows")
 
 
 def read_manifest(path: Path) -> dict[str, Any]:

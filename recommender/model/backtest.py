@@ -29,13 +29,15 @@ from recommender.errors import TrainingError, UsageError
 from recommender.features import FeatureConfig, preprocess
 from recommender.features.history import DISTANCE
 from recommender.model.baselines import BASELINES, baseline_predictions
-from recommender.model.estimator import EngagementModel
+from recommender.model.estimator import HISTORY_BUCKETS, EngagementModel
 from recommender.model.metrics import score_all
 from recommender.store import StoreData, post_keys
 
 PROTOCOLS = ("expanding", "holdout")
 HOLDOUT_SHARE = 0.2
 HOLDOUT_MIN_AGE_DAYS = 3.0
+# Names of estimator.HISTORY_BUCKETS (the creator's earlier posts, at the row).
+HISTORY_NAMES = ("cold", "short", "established")
 
 
 @dataclass
@@ -52,8 +54,29 @@ class BacktestResult:
     def to_dict(self) -> dict[str, Any]:
         records = self.metrics.replace({np.nan: None}).to_dict(orient="records")
         return {"protocol": self.protocol, "target": self.target, "folds": self.folds,
-                "methods": records, "coverage_by_distance": self.coverage_by_distance(),
+                "methods": records, "by_history": self.metrics_by_history(),
+                "coverage_by_distance": self.coverage_by_distance(),
                 "lift_calibration": self.lift_calibration()}
+
+    def metrics_by_history(self) -> list[dict[str, Any]]:
+        """Every metric of every method per history bucket of the test rows: ``cold`` (fewer
+        than 5 earlier posts of the creator), ``short`` (5-19), ``established`` (20+).
+        A bucket without test rows has ``n`` 0 and no methods (not enough data)."""
+        p = self.predictions
+        if p.empty or "n_prev_posts" not in p:
+            return []
+        edges = np.asarray(HISTORY_BUCKETS, dtype="float64")
+        earlier = p["n_prev_posts"].fillna(0).to_numpy(dtype="float64")
+        bucket = np.searchsorted(edges, earlier, side="right") - 1
+        out = []
+        for i, name in enumerate(HISTORY_NAMES):
+            top = f"-{int(edges[i + 1]) - 1}" if i + 1 < len(edges) else "+"
+            rows = p[bucket == i]
+            methods = (_metrics(rows).replace({np.nan: None}).to_dict(orient="records")
+                       if len(rows) else [])
+            out.append({"history": name, "earlier_posts": f"{int(edges[i])}{top}",
+                        "n": int(len(rows)), "methods": methods})
+        return out
 
     def coverage_by_distance(self) -> list[dict[str, Any]]:
         """The model's interval coverage by posts since the creator's last known outcome
@@ -172,6 +195,7 @@ def _run_fold(table: pd.DataFrame, train: np.ndarray, test: np.ndarray,
         "posted_at": test_rows["posted_at"].to_numpy(),
         "y": test_rows["y"].to_numpy(dtype="float64"),
         "model": pred, "low": low, "high": high,
+        "n_prev_posts": test_rows["n_prev_posts"].to_numpy(dtype="float64"),
         "distance": (test_rows[DISTANCE].fillna(0).to_numpy(dtype="float64") + 1
                      if DISTANCE in test_rows else np.ones(len(test_rows))),
         **{name: values[test] for name, values in baselines.items()},

@@ -35,6 +35,7 @@ from recommender.features import (
     preprocess,
 )
 from recommender.features.history import DISTANCE
+from recommender.features.profile import AFTER_POST
 from recommender.model import _lgb
 from recommender.model.timing import TimingProfile
 from recommender.store import StoreData, fingerprint_posts
@@ -132,6 +133,9 @@ class EngagementModel:
         self.booster_ = self._fit_parts(table)
         self.training_window_ = (table["posted_at"].min(), table["posted_at"].max())
         self.n_rows_ = len(table)
+        # Rows whose profile reading is later than the post ("profile at prediction time").
+        flag = table.get(AFTER_POST, pd.Series(dtype="float64"))
+        self.profile_after_post_rows_ = int((flag == 1).sum())
         return self
 
     def _train(self, table: pd.DataFrame):  # type: ignore[no-untyped-def]

@@ -47,6 +47,12 @@ def within_creator_count(creators: np.ndarray, y: np.ndarray, pred: np.ndarray) 
     return int((frame.groupby("c", sort=False).size() >= MIN_POSTS_PER_CREATOR).sum())
 
 
+def mean_residual(y: np.ndarray, pred: np.ndarray) -> float:
+    """Mean of outcome - prediction: > 0 under-predicts on average (systematic bias)."""
+    ok = np.isfinite(y) & np.isfinite(pred)
+    return float(np.mean(y[ok] - pred[ok])) if ok.any() else float("nan")
+
+
 def coverage(y: np.ndarray, low: np.ndarray, high: np.ndarray) -> float:
     ok = np.isfinite(y) & np.isfinite(low) & np.isfinite(high)
     return float(np.mean((y[ok] >= low[ok]) & (y[ok] <= high[ok]))) if ok.any() else float("nan")
@@ -61,6 +67,7 @@ def score_all(
 ) -> dict[str, float]:
     row = {
         "mae": mae(y, pred),
+        "mean_residual": mean_residual(y, pred),
         "spearman": spearman(y, pred),
         "within_creator_spearman": within_creator_spearman(creators, y, pred),
         "within_creators": float(within_creator_count(creators, y, pred)),
