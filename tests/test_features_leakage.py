@@ -180,3 +180,31 @@ def test_the_check_catches_a_leaky_join(monkeypatch: pytest.MonkeyPatch, join: s
     leaky_before, leaky_after = features(data, "weighted"), features(new, "weighted")
     leaked = changed_columns(leaky_before, leaky_after, earlier)
     assert {"eng_mean_last2", "eng_mean_last5", "eng_std_last5"} <= set(leaked)
+
+
+def test_a_follower_count_copied_from_the_scrape_is_not_read_at_each_post() -> None:
+    """Scrapers (and CSVs' author_followers) copy the profile read at collection onto every
+    post. Read at each post's time, that count would hand the earliest post the audience
+    its later posts won; it counts as the reading at collection, which a post before it
+    sees only as the flagged "profile at prediction time". A count that moves from post to
+    post is a reading at the post and stays one."""
+    from recommender.datasets import make_posts
+
+    data = make_posts(n_creators=2, days=40, seed=5).as_store_data()
+    posts = data.posts.copy()
+    copied, moving = sorted(posts["creator"].unique())[:2]
+    posts.loc[posts["creator"] == copied, "followers_at_post"] = 123_456
+    from recommender.ingest.records import account_rows
+
+    # As ingest stores such a file: the profile reading at collection (account_rows).
+    daily = pd.concat([data.account_daily[data.account_daily["creator"] != copied],
+                       account_rows(posts[posts["creator"] == copied][["creator",
+                                    "collected_at", "followers_at_post"]], "scrape")],
+                      ignore_index=True)
+    table = preprocess(StoreData(**{**data.__dict__, "posts": posts, "account_daily": daily}))
+    mine = table[table["creator"] == copied]
+    assert mine["followers_log"].isna().all()
+    assert (mine["profile_after_post"] == 1).all()
+    np.testing.assert_allclose(mine["profile_followers_log"], np.log1p(123_456))
+    theirs = table[table["creator"] == moving].iloc[1:]
+    assert theirs["followers_log"].notna().all()

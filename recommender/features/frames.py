@@ -60,9 +60,30 @@ def post_frame(posts: pd.DataFrame, config: FeatureConfig,
     frame["outcome"] = history_outcome(posts, config)
     if hidden is not None and len(hidden):
         frame.loc[post_keys(posts).isin(hidden), "outcome"] = np.nan
-    frame["followers"] = floats(posts["followers_at_post"])
-    frame["following"] = floats(posts["following_at_post"])
+    for column, name in (("followers", "followers_at_post"), ("following", "following_at_post")):
+        frame[column] = np.where(_snapshot(posts, name), np.nan, floats(posts[name]))
     return frame, posts.reset_index(drop=True)
+
+
+SNAPSHOT_SPAN_DAYS = 1.0
+
+
+def _snapshot(posts: pd.DataFrame, name: str) -> np.ndarray:
+    """Rows whose ``name`` count is the profile read at collection, copied onto every post
+    of that scrape (scrapers' authorMeta.fans, a CSV's author_followers), not a reading at
+    the post's time: one value for all the creator's posts of one collection, over posts
+    more than SNAPSHOT_SPAN_DAYS apart (a count at the post moves). Read at the post's time,
+    it would give every earlier post the audience its later posts won. Ingest stores that
+    reading at ``collected_at`` too (``account_daily``), where it belongs."""
+    value = floats(posts[name])
+    keys = [posts["creator"].astype(str).to_numpy(), to_ns(posts["collected_at"])]
+    frame = pd.DataFrame({"a": keys[0], "b": keys[1], "v": value, "t": to_ns(
+        posts["posted_at"]) / 86_400e9})
+    group = frame.groupby(["a", "b"], sort=False, dropna=False)
+    one_value = (group["v"].transform("nunique") == 1) & (group["v"].transform("count")
+                                                          == group["v"].transform("size"))
+    span = group["t"].transform("max") - group["t"].transform("min")
+    return (one_value & (span > SNAPSHOT_SPAN_DAYS) & np.isfinite(value)).to_numpy()
 
 
 def _time_order(posts: pd.DataFrame) -> pd.DataFrame:
