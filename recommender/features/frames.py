@@ -60,8 +60,10 @@ def post_frame(posts: pd.DataFrame, config: FeatureConfig,
     frame["outcome"] = history_outcome(posts, config)
     if hidden is not None and len(hidden):
         frame.loc[post_keys(posts).isin(hidden), "outcome"] = np.nan
-    for column, name in (("followers", "followers_at_post"), ("following", "following_at_post")):
-        frame[column] = np.where(_snapshot(posts, name), np.nan, floats(posts[name]))
+    followers = floats(posts["followers_at_post"])
+    frame["followers"] = np.where(_snapshot(posts, "followers_at_post"), np.nan, followers)
+    # Following is left as read: it hardly moves with the creator's outcomes.
+    frame["following"] = floats(posts["following_at_post"])
     return frame, posts.reset_index(drop=True)
 
 
@@ -69,12 +71,13 @@ SNAPSHOT_SPAN_DAYS = 1.0
 
 
 def _snapshot(posts: pd.DataFrame, name: str) -> np.ndarray:
-    """Rows whose ``name`` count is the profile read at collection, copied onto every post
-    of that scrape (scrapers' authorMeta.fans, a CSV's author_followers), not a reading at
-    the post's time: one value for all the creator's posts of one collection, over posts
-    more than SNAPSHOT_SPAN_DAYS apart (a count at the post moves). Read at the post's time,
-    it would give every earlier post the audience its later posts won. Ingest stores that
-    reading at ``collected_at`` too (``account_daily``), where it belongs."""
+    """Rows whose ``name`` count (followers) is the profile read at collection, copied
+    onto every post of that scrape (scrapers' authorMeta.fans, a CSV's author_followers),
+    not a reading at the post's time: one value for all the creator's posts of one
+    collection, over posts more than SNAPSHOT_SPAN_DAYS apart (a count at the post moves).
+    Read at the post's time, it would give every earlier post the audience its later
+    posts won. Ingest stores that reading at ``collected_at`` too (``account_daily``),
+    where it belongs."""
     value = floats(posts[name])
     keys = [posts["creator"].astype(str).to_numpy(), to_ns(posts["collected_at"])]
     frame = pd.DataFrame({"a": keys[0], "b": keys[1], "v": value, "t": to_ns(
