@@ -93,34 +93,10 @@ def test_malformed_and_missing_plans_fail_cleanly(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "unknown plan format" in result.stderr
 
 
-def test_large_plans_explain_by_typical_post_effects_in_line_with_shap(
+def test_one_change_effects_predict_each_distinct_choice_once(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    """Above SHAP_MAX_ROWS the group effects are each choice's effect on the creator's
-    typical post; they must tell the same story as the exact contributions (same order
-    across rows)."""
-    from scipy.stats import spearmanr
-
-    from recommender.recommend import scoring
-    from recommender.recommend.candidates import QUERY_COLUMNS
-
-    env = trained()
-    posts = env.data.posts.sort_values("posted_at").tail(300)
-    queries = posts[QUERY_COLUMNS].reset_index(drop=True)
-    queries["hashtags"] = queries["hashtags"].map(lambda t: [] if t is None else list(t))
-    scored = scoring.score_batch(env.model, queries, env.data)
-    exact = scored.groups_for(slice(None))
-    monkeypatch.setattr(scoring, "SHAP_MAX_ROWS", 0)
-    typical = scored.groups_for(slice(None))
-    assert list(typical.columns) == list(exact.columns)
-    for group in ("timing", "duration", "hashtags"):
-        rho = spearmanr(exact[group], typical[group]).statistic
-        assert rho > 0.6, (group, rho)
-
-
-def test_typical_post_effects_predict_each_distinct_choice_once(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    """A large plan repeats few choices per creator: the effects need one prediction per
-    distinct (creator, choice), not one pass over the plan per decision."""
+    """A large plan repeats few choices per creator: the reasons need one prediction per
+    distinct (reference, choice) and decision, not one pass over the plan per decision."""
     from recommender.recommend import scoring
     from recommender.recommend.candidates import QUERY_COLUMNS
 
@@ -130,15 +106,15 @@ def test_typical_post_effects_predict_each_distinct_choice_once(
     queries["hashtags"] = queries["hashtags"].map(lambda t: [] if t is None else list(t))
     plan = pd.concat([queries] * 50, ignore_index=True)  # 1,000 rows, 20 distinct
     scored = scoring.score_batch(env.model, plan, env.data)
+    reference = np.zeros(len(plan), dtype=np.int64)  # every row against row 0
     predicted_rows: list[int] = []
     real = env.model.booster_.predict
-    monkeypatch.setattr(scoring, "SHAP_MAX_ROWS", 0)
     monkeypatch.setattr(env.model.booster_, "predict",
                         lambda matrix, **kw: (predicted_rows.append(len(matrix)),
                                               real(matrix, **kw))[1])
-    groups = scored.groups_for(slice(None))
-    assert sum(predicted_rows) <= 20 * 7  # typical posts + <= 20 combinations per group
-    once = scored.groups_for(slice(0, 20))
+    groups = scored.one_change_groups(np.arange(len(plan)), reference)
+    assert sum(predicted_rows) <= 20 * 6  # <= 20 distinct choices per decision
+    once = scored.one_change_groups(np.arange(20), reference[:20])
     np.testing.assert_allclose(groups.iloc[20:40].to_numpy(), once.to_numpy(), atol=1e-12)
 
 
@@ -222,16 +198,11 @@ def test_week_table_lookup_matches_moving_each_row_by_hand() -> None:
         assert best[i] == np.argmax(gains) and gain[i] == pytest.approx(gains.max())
 
 
-@pytest.mark.parametrize("shap_max_rows", [20_000, 100])
 def test_large_plans_scored_in_parts_match_one_pass(monkeypatch: pytest.MonkeyPatch,
-                                                    tmp_path: Path, shap_max_rows: int) -> None:
+                                                    tmp_path: Path) -> None:
     """Parts hold whole creators and are predicted in a background thread while the next is
-    featurised: every output column is the same as scoring the plan in one part, with
-    exact (SHAP) reasons and with typical-post reasons (plans over SHAP_MAX_ROWS rows,
-    whose parts may each be smaller)."""
-    from recommender.recommend import plan_io, score, scoring
-
-    monkeypatch.setattr(scoring, "SHAP_MAX_ROWS", shap_max_rows)
+    featurised: every output column is the same as scoring the plan in one part."""
+    from recommender.recommend import plan_io, score
 
     env = trained()
     creators = list(env.data.posts["creator"].unique()[:6]) + ["new_creator"]

@@ -22,11 +22,6 @@ from recommender.store import StoreData
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
-# Above this, group effects on the creator's typical post: SHAP costs ~1 ms per row on 2
-# cores (a 20k-row plan took 19 s, a million rows with typical-post effects 13 s).
-SHAP_MAX_ROWS = 2_000
-
-
 @dataclass
 class Scored:
     """Log-scale predictions (``predicted, low, high, baseline, lift``) for every row; the
@@ -68,27 +63,14 @@ class Scored:
         out["history"] = full - out[list(ACTIONABLE)].sum(axis=1).to_numpy()
         return out
 
-    def groups_for(self, rows: np.ndarray | list[int] | slice, typical: bool | None = None
-                   ) -> pd.DataFrame:
-        """explain.GROUPS columns for ``rows`` (positions), indexed by those positions.
-        ``typical``: use the typical-post effects (below) or not; None: decide by the
-        number of rows (a job scored in parts decides once for all of them).
-
-        Up to SHAP_MAX_ROWS rows: LightGBM's exact per-feature contributions (SHAP), summed
-        per group. SHAP costs ~100x a prediction (a 100k-row plan took minutes), and even
-        one extra prediction pass per group is ~5 s per million rows on 2 cores, so larger
-        batches get each actionable group's effect on the creator's typical post (per-feature
-        medians of their rows): that post with this row's choices for the group, minus
-        that post. It depends only on (creator, the group's feature values), so it is
-        predicted once per distinct combination: a few thousand predictions for a plan of
-        a million rows."""
+    def groups_for(self, rows: np.ndarray | list[int] | slice) -> pd.DataFrame:
+        """explain.GROUPS columns for ``rows`` (positions), indexed by those positions:
+        LightGBM's exact per-feature contributions (SHAP), summed per group. SHAP costs
+        ~100x a prediction, so it is for a few hundred rows (a creator's past posts);
+        plans use ``one_change_groups``."""
         part = self.table.iloc[rows]
         index = np.arange(len(self.table))[rows]
         try:
-            if (len(part) > SHAP_MAX_ROWS) if typical is None else typical:
-                full = (self.pred["predicted"] - self.pred["baseline"]).to_numpy()[rows]
-                return _typical_post_groups(self.model, part, self.creator[rows],
-                                            full).set_axis(index)
             contrib = self.model.contributions(part)
         except (KeyError, ValueError) as exc:
             raise _model_error(exc) from exc
@@ -174,31 +156,6 @@ def _scored(model: Any, frame: pd.DataFrame, table: pd.DataFrame, pred: pd.DataF
             ) -> Scored:
     return Scored(pred=pred.reset_index(drop=True), table=table, model=model,
                   creator=frame["creator"].astype(str).to_numpy())
-
-
-def _typical_post_groups(model: Any, table: pd.DataFrame, creator: np.ndarray,
-                         full: np.ndarray) -> pd.DataFrame:
-    matrix = table[model.feature_names_].astype("float64").reset_index(drop=True)
-    codes, _ = pd.factorize(creator)
-    typical = matrix.groupby(codes).median()  # index: creator code
-    usual = model.tree_part(typical, 1)  # small: one thread (another may be predicting)
-    out = pd.DataFrame(0.0, index=table.index, columns=list(GROUPS))
-    for group in ACTIONABLE:
-        columns = [c for c in matrix.columns if feature_group(str(c)) == group]
-        if not columns:
-            continue
-        combo = row_codes([matrix[c].to_numpy() for c in columns] + [codes])
-        first = first_positions(combo)
-        owner = codes[first]
-        variant = typical.loc[owner].reset_index(drop=True)
-        variant[columns] = matrix[columns].iloc[first].to_numpy()
-        effect = model.tree_part(variant, 1) - usual[owner]
-        out[group] = effect[combo]
-    if getattr(model, "timing_", None) is not None:
-        # The profile is per creator and centred on the creator's usual slots already.
-        out["timing"] += model.timing_part(table)
-    out["history"] = full - out[list(ACTIONABLE)].sum(axis=1).to_numpy()
-    return out
 
 
 def _model_error(exc: Exception) -> ModelError:
