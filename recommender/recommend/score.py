@@ -242,15 +242,14 @@ def usual_probe(queries: pd.DataFrame, data: StoreData, now: pd.Timestamp) -> pd
                                 .to_numpy(), unit="h")
         wall = (np.repeat(day.to_numpy() + hours.to_numpy(), USUAL_DAYS)
                 + np.tile(np.arange(USUAL_DAYS), len(mine)) * np.timedelta64(1, "D"))
-        stamps = pd.DatetimeIndex(wall).tz_localize(str(zone), ambiguous="NaT",
-                                                    nonexistent="shift_forward")
+        # An hour that happens twice (DST ends): its first reading (ambiguous = DST).
+        stamps = pd.DatetimeIndex(wall).tz_localize(
+            str(zone), ambiguous=np.ones(len(wall), dtype=bool), nonexistent="shift_forward")
         frames.append(pd.DataFrame({"creator": np.repeat([str(c) for c in mine], USUAL_DAYS),
                                     "posted_at": stamps.tz_convert("UTC"),
                                     "order": np.repeat(first.index.get_indexer(mine),
                                                        USUAL_DAYS)}))
     probe = pd.concat(frames, ignore_index=True).sort_values("order", kind="stable")
-    # An hour that does not exist twice (DST ends): the first reading of it.
-    probe["posted_at"] = probe["posted_at"].ffill().bfill()
     own = profiles.loc[probe["creator"]]
     return pd.DataFrame({
         "creator": probe["creator"].to_numpy(), "posted_at": probe["posted_at"].to_numpy(),
