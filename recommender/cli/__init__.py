@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import typer
@@ -70,6 +71,21 @@ def resolve_request(data: Any, creator: str, now: str | None, allow_new: bool = 
 def emit_json(payload: Any) -> None:
     """Write a JSON document to stdout (numbers, ISO dates; no NaN)."""
     typer.echo(json.dumps(payload, indent=2, ensure_ascii=False, default=str, allow_nan=False))
+
+
+def run_and_show(job: Callable[[], Any], as_json: bool, render: Callable[[Any], None]
+                 ) -> None:
+    """Run a command's job; print its result's JSON document (``--json``) or ``render`` it,
+    or fail in one line on a user error."""
+    try:
+        result = job()
+    except RecommenderError as error:
+        fail(error)
+        return
+    if as_json:
+        emit_json(result.to_dict())
+    else:
+        render(result)
 
 
 def console(stderr: bool = False):  # type: ignore[no-untyped-def]

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import typer
 
-from recommender.cli import DEFAULT_DATA, DEFAULT_MODELS, app, emit_json, fail
-from recommender.errors import InputError, RecommenderError, UsageError
+from recommender.cli import DEFAULT_DATA, DEFAULT_MODELS, app, run_and_show
+from recommender.errors import InputError, UsageError
 
 SCREEN_ROWS = 20
 
@@ -42,7 +42,7 @@ def plan(
     from recommender.recommend.plan_io import plan_format, write_plan
     from recommender.store import Store
 
-    try:
+    def job():  # type: ignore[no-untyped-def]
         constraints = Constraints(
             start=date_from, end=date_to, per_week=per_week, per_day=per_day,
             min_gap_h=parse_gap(min_gap), not_before=not_before, not_after=not_after,
@@ -66,13 +66,9 @@ def plan(
         except OSError as exc:
             raise InputError(f"cannot write {exc.filename or out}: {exc.strerror or exc}; "
                              "check the path and its permissions") from exc
-    except RecommenderError as error:
-        fail(error)
-        return
-    if as_json:
-        emit_json(result.to_dict())
-    else:
-        _render(result, out, ics)
+        return result
+
+    run_and_show(job, as_json, lambda result: _render(result, out, ics))
 
 
 def _render(result, out: Path | None, ics: Path | None) -> None:  # type: ignore[no-untyped-def]

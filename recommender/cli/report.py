@@ -6,8 +6,7 @@ from pathlib import Path
 
 import typer
 
-from recommender.cli import DEFAULT_DATA, DEFAULT_MODELS, app, emit_json, fail, resolve_request
-from recommender.errors import RecommenderError
+from recommender.cli import DEFAULT_DATA, DEFAULT_MODELS, app, resolve_request, run_and_show
 
 
 @app.command()
@@ -25,15 +24,11 @@ def report(
     from recommender.recommend.report import write_report
     from recommender.store import Store
 
-    try:
+    def job():  # type: ignore[no-untyped-def]
         output_file(out, (".html", ".htm"), "--out")
         store = Store(data).load()
-        creator = resolve_request(store, creator, now)
-        result = write_report(store, load_champion(models), creator, out, now=now)
-    except RecommenderError as error:
-        fail(error)
-        return
-    if as_json:
-        emit_json(result.to_dict())
-    else:
-        typer.echo(f"Wrote {result.html} (+ {len(result.images)} PNG charts beside it)")
+        handle = resolve_request(store, creator, now)
+        return write_report(store, load_champion(models), handle, out, now=now)
+
+    run_and_show(job, as_json, lambda result: typer.echo(
+        f"Wrote {result.html} (+ {len(result.images)} PNG charts beside it)"))

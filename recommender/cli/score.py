@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from recommender.cli import DEFAULT_DATA, DEFAULT_MODELS, app, emit_json, fail
+from recommender.cli import DEFAULT_DATA, DEFAULT_MODELS, app, fail, run_and_show
 from recommender.errors import RecommenderError
 
 SCREEN_ROWS = 15
@@ -49,7 +49,7 @@ def score(
             write_plan(result.rows, out)
         return result
 
-    _show(run, as_json, out)
+    run_and_show(run, as_json, lambda result: _render(result, out))
 
 
 def _score_on_dask(plan: Path, out: Path | None, as_json: bool, data: Path, models: Path,
@@ -68,20 +68,7 @@ def _score_on_dask(plan: Path, out: Path | None, as_json: bool, data: Path, mode
         return score_job(plan, data, models, address, out, progress=show,
                          notify=warn if show else None)
 
-    _show(run, as_json, out)
-
-
-def _show(run, as_json: bool, out: Path | None) -> None:  # type: ignore[no-untyped-def]
-    """Run the scoring job; print its JSON document or its table, or fail in one line."""
-    try:
-        result = run()
-    except RecommenderError as error:
-        fail(error)
-        return
-    if as_json:
-        emit_json(result.to_dict())
-    else:
-        _render(result, out)
+    run_and_show(run, as_json, lambda result: _render(result, out))
 
 
 def _render(result, out: Path | None) -> None:  # type: ignore[no-untyped-def]

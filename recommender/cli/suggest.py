@@ -6,8 +6,8 @@ from pathlib import Path
 
 import typer
 
-from recommender.cli import DEFAULT_DATA, DEFAULT_MODELS, app, emit_json, fail, resolve_request
-from recommender.errors import RecommenderError, UsageError
+from recommender.cli import DEFAULT_DATA, DEFAULT_MODELS, app, resolve_request, run_and_show
+from recommender.errors import UsageError
 
 
 @app.command()
@@ -32,16 +32,9 @@ def suggest(
     as_json: bool = typer.Option(False, "--json", help="Print the JSON document."),
 ) -> None:
     """Suggest when and what to post next, with reasons and honest caveats."""
-    try:
-        result = _run(creator, days, top, draft_caption, hashtags, sound, duration,
-                      not_before, not_after, exclude_weekdays, data, models, now, new_creator)
-    except RecommenderError as error:
-        fail(error)
-        return
-    if as_json:
-        emit_json(result.to_dict())
-    else:
-        render(result)
+    run_and_show(lambda: _run(creator, days, top, draft_caption, hashtags, sound, duration,
+                              not_before, not_after, exclude_weekdays, data, models, now,
+                              new_creator), as_json, render)
 
 
 def _run(creator, days, top, caption, hashtags, sound, duration, not_before,  # type: ignore[no-untyped-def]
