@@ -1,8 +1,10 @@
 """``score_plan``: score an agency's content plan, row by row, vectorised.
 
-Every good row gets predicted engagement with its interval, lift vs the creator's baseline,
-rank within the creator, its top reasons and a better slot within +/- 24 h where one beats
-the planned slot by BETTER_MARGIN_PCT.
+Every good row gets predicted engagement with its interval, lift vs the creator's usual
+post (``recommend.usual``, as in ``suggest``) and that post's level vs the trailing median,
+rank within the creator, its two largest reasons (each decision alone on the usual post,
+``Scored.one_change_groups``) and a better slot within +/- 24 h where one beats the planned
+slot by BETTER_MARGIN_PCT.
 
 Better slot, two ways:
 - exact (plans up to EXACT_MAX_ROWS rows): every row is copied to each hour from -24 h to
