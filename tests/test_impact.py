@@ -170,6 +170,17 @@ def test_cli_errors_are_one_line(tmp_path: Path) -> None:
     assert missing.exit_code == 1 and "error:" in missing.stderr
 
 
+def test_a_label_with_rich_markup_prints_as_written(tmp_path: Path) -> None:
+    data = make_posts(3, 120, seed=1).as_store_data()
+    root = _store(tmp_path, data)
+    creator = str(data.posts["creator"].iloc[0])
+    middle = data.posts["posted_at"].min() + pd.Timedelta(days=60)
+    result = runner.invoke(app, ["impact", creator, "--since", f"{middle:%Y-%m-%d}", "--label",
+                                 "tags [/] and [bold]", "--data", str(root)])
+    assert result.exit_code == 0, result.output
+    assert "(tags [/] and [bold])" in result.stdout
+
+
 def _cadence_jump(seed: int = 3) -> tuple[StoreData, str, pd.Timestamp]:
     """A creator who posted about once a week and then about seven times a week."""
     data = make_posts(6, 200, seed=seed, posts_per_week=7.0).as_store_data()

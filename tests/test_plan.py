@@ -244,6 +244,23 @@ def test_cli_json_out_and_ics(tmp_path: Path) -> None:
     assert "Expected engagement per creator" in screen.stdout and "not placed" in screen.stdout
 
 
+def test_the_screen_prints_captions_and_names_as_written(tmp_path: Path) -> None:
+    """Captions come from the agency's file: rich markup in them is text, not a crash."""
+    *_, start = world()
+    pool = pd.read_csv(_pool(tmp_path, n=2, creators=1), dtype=str, keep_default_na=False)
+    pool["caption"] = "[/]x"
+    pool.loc[len(pool)] = {**pool.iloc[0].to_dict(), "creator": "[/]new"}  # a cold start
+    pool.loc[len(pool)] = {**pool.iloc[0].to_dict(), "creator": "[/]bad", "duration_s": "-4"}
+    path = tmp_path / "pool.csv"
+    pool.to_csv(path, index=False)
+    end = f"{start + pd.Timedelta(days=2):%Y-%m-%d}"
+    screen = _invoke(str(path), "--from", f"{start:%Y-%m-%d}", "--to", end, "--per-day", "1",
+                     "--time-limit", "2")
+    assert screen.exit_code == 0, screen.output
+    assert "[/]x" in screen.stdout and "[/]new" in screen.stdout
+    assert "([/]bad) not placed: duration_s" in screen.stdout
+
+
 def test_cli_errors_are_one_line(tmp_path: Path) -> None:
     *_, start = world()
     day = f"{start:%Y-%m-%d}"

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import typer
 
-from recommender.cli import DEFAULT_DATA, app, emit_json, fail
-from recommender.errors import RecommenderError, UsageError
+from recommender.cli import DEFAULT_DATA, app, run_and_show
+from recommender.cli import console as make_console
+from recommender.errors import UsageError
 
 
 @app.command()
@@ -24,17 +25,8 @@ def impact(
     as_json: bool = typer.Option(False, "--json", help="Print the JSON document."),
 ) -> None:
     """Estimate whether a change on a date helped, with 80% intervals and a plain verdict."""
-    try:
-        result = _run(creator, since, until, label, metric, detect, data)
-    except RecommenderError as error:
-        fail(error)
-        return
-    if as_json:
-        emit_json(result.to_dict())
-    elif detect:
-        render_detect(result)
-    else:
-        render(result)
+    run_and_show(lambda: _run(creator, since, until, label, metric, detect, data), as_json,
+                 render_detect if detect else render)
 
 
 def _run(creator, since, until, label, metric, detect, data):  # type: ignore[no-untyped-def]
@@ -58,10 +50,9 @@ METHOD_NAMES = {"naive": "naive before/after", "counterfactual": "model's counte
 
 
 def render(result, console=None) -> None:  # type: ignore[no-untyped-def]
-    from rich.console import Console
     from rich.table import Table
 
-    console = console or Console()
+    console = console or make_console()
     what = f" ({result.label})" if result.label else ""
     table = Table(title=f"{result.creator}: since {result.since:%Y-%m-%d}{what}")
     for column in ("method", "change", "80% interval", f"{result.metric.unit}s before/after",
@@ -76,17 +67,15 @@ def render(result, console=None) -> None:  # type: ignore[no-untyped-def]
         console.print(table)
     console.print(f"verdict: {result.verdict}")
     for note in result.notes:
-        console.print(f"[dim]{note}[/dim]")
+        console.print(note, style="dim")
 
 
 def render_detect(result) -> None:  # type: ignore[no-untyped-def]
-    from rich.console import Console
-
-    console = Console()
+    console = make_console()
     if not result.changes:
         console.print(f"{result.creator}: no change in posting behaviour found")
     for change in result.changes:
-        console.print(f"[bold]{change.date:%Y-%m-%d}[/bold]: {change.describe()}")
+        console.print(f"{change.date:%Y-%m-%d}: {change.describe()}", style="bold")
         render(change.impact, console)
     for note in result.notes:
-        console.print(f"[dim]{note}[/dim]")
+        console.print(note, style="dim")

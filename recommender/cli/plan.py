@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from recommender.cli import DEFAULT_DATA, DEFAULT_MODELS, app, run_and_show
+from recommender.cli import console as make_console
 from recommender.errors import InputError, UsageError
 
 SCREEN_ROWS = 20
@@ -72,10 +73,9 @@ def plan(
 
 
 def _render(result, out: Path | None, ics: Path | None) -> None:  # type: ignore[no-untyped-def]
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    console = make_console()
     if out is None:
         table = Table(title=f"{result.pool}: schedule (first {SCREEN_ROWS} posts)")
         for column in ("creator", "planned_at", "caption", "predicted", "slot_rank", "why_here"):
@@ -103,13 +103,13 @@ def _render(result, out: Path | None, ics: Path | None) -> None:  # type: ignore
                         f"{c['gain_vs_greedy_pct']:+.1f}%")
     console.print(summary)
     for _, r in result.unplaced.head(20).iterrows():
-        console.print(f"[yellow]row {r['row']} ({r['creator']}) not placed: {r['reason']}"
-                      "[/yellow]", soft_wrap=True)
+        console.print(f"row {r['row']} ({r['creator']}) not placed: {r['reason']}",
+                      style="yellow", soft_wrap=True)
     if len(result.unplaced) > 20:
-        console.print(f"[yellow]... {len(result.unplaced) - 20} more unplaced rows (see --json)"
-                      "[/yellow]")
+        console.print(f"... {len(result.unplaced) - 20} more unplaced rows (see --json)",
+                      style="yellow")
     for note in result.notes:
-        console.print(f"[dim]{note}[/dim]")
+        console.print(note, style="dim")
 
 
 def _writable(path: Path, option: str) -> None:
