@@ -6,8 +6,7 @@ from pathlib import Path
 
 import typer
 
-from recommender.cli import app, emit_json, fail, interactive
-from recommender.errors import RecommenderError
+from recommender.cli import app, interactive, run_and_show
 
 
 @app.command()
@@ -24,15 +23,8 @@ def demo(
     from recommender.demo import run_demo
 
     show = interactive() and not as_json
-    try:
-        result = run_demo(workdir, creator, progress=_progress() if show else None)
-    except RecommenderError as error:
-        fail(error)
-        return
-    if as_json:
-        emit_json(result.to_dict())
-        return
-    _render(result)
+    run_and_show(lambda: run_demo(workdir, creator, progress=_progress() if show else None),
+                 as_json, _render)
 
 
 def _progress():  # type: ignore[no-untyped-def]
