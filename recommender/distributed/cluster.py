@@ -60,16 +60,28 @@ def _workers() -> int:
 def compute(client: Any, collection: Any, what: str, progress: bool = False) -> Any:
     """``collection`` (one, or a list) computed on the cluster, its failures as one-line
     ClusterErrors."""
-    from distributed import KilledWorker
-    from distributed.comm import CommClosedError
-
-    try:
+    with _one_line(what):
         future = client.compute(collection)
         if progress:
             from distributed import progress as show
 
             show(future)
         return client.gather(future)
+
+
+def gather(client: Any, futures: Any, what: str) -> Any:
+    """The results of submitted ``futures``, their failures as one-line ClusterErrors."""
+    with _one_line(what):
+        return client.gather(futures)
+
+
+@contextlib.contextmanager
+def _one_line(what: str) -> Iterator[None]:
+    from distributed import KilledWorker
+    from distributed.comm import CommClosedError
+
+    try:
+        yield
     except KilledWorker as exc:
         raise ClusterError(f"{what}: a task's worker died {_allowed()} times (killed or out of "
                            "memory), so Dask gave it up; give the workers more memory or "
