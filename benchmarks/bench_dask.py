@@ -5,9 +5,10 @@
    ``score_plan`` and by ``score_plan_dask`` on the cluster (the plan read and validated on
    the client in both; the cluster start is timed apart).
 2. Training: the vectorised synthetic store of ``bench_features`` with ``--train-posts``
-   posts (default 1M and 5M; 500 posts per creator); the training table is built once
-   (``preprocess``, the same on both paths), then ``EngagementModel.fit_table`` is timed
-   against the same fit with its trees trained by ``lightgbm.dask.DaskLGBMRegressor``.
+   posts (default 1M and 5M; 500 posts per creator); the training table built by
+   ``preprocess`` against ``distributed.features.preprocess_dask`` (checked identical),
+   then ``EngagementModel.fit_table`` against the same fit with its trees trained by
+   ``lightgbm.dask.DaskLGBMRegressor``.
 
 After each Dask run, the peak resident memory of every worker process (its VmHWM since
 it started) and of this client process are printed. The
@@ -15,6 +16,7 @@ machine is shared: pass smaller sizes, e.g. ``--plan-rows 200000 --train-posts 2
 
     .venv/bin/python benchmarks/bench_dask.py [--plan-rows 1000000,10000000]
         [--train-posts 1000000,5000000] [--workers 2] [--skip-score] [--skip-train]
+        [--table-only]
 """
 
 from __future__ import annotations
@@ -84,10 +86,12 @@ def bench_score(root: Path, sizes: list[int], address: str) -> None:
             plan.unlink()
 
 
-def bench_train(sizes: list[int], address: str) -> None:
+def bench_train(sizes: list[int], address: str, table_only: bool = False) -> None:
     import numpy as np
+    import pandas as pd
 
     from recommender.distributed import cluster
+    from recommender.distributed.features import preprocess_dask
     from recommender.distributed.train import DaskTrees, prediction_gap
     from recommender.features import preprocess
     from recommender.model import EngagementModel
@@ -100,10 +104,29 @@ def bench_train(sizes: list[int], address: str) -> None:
         build_s = time.perf_counter() - began
         # Before any cluster exists: LightGBM's OpenMP threads in a process that also runs
         # a Dask client's threads were measured 3x slower (202 s against 60 s).
-        began = time.perf_counter()
-        alone.fit_table(table)
-        single_s = time.perf_counter() - began
+        single_s = float("nan")
+        if not table_only:
+            began = time.perf_counter()
+            alone.fit_table(table)
+            single_s = time.perf_counter() - began
         with cluster.connect(address) as client:
+            began = time.perf_counter()
+            spread_table = preprocess_dask(client, data, alone.config, alone.target)
+            dask_build_s = time.perf_counter() - began
+            try:
+                pd.testing.assert_frame_equal(spread_table, table)
+                same = True
+            except AssertionError:
+                same = False
+            table_peaks = _peaks(client)
+            del spread_table
+            if table_only:
+                print(f"train on {len(data.posts):,} posts ({len(table):,} rows): training "
+                      f"table single machine {build_s:.1f} s, LocalCluster {dask_build_s:.1f}"
+                      f" s, tables identical: {same}; peak RSS per worker (GB): "
+                      f"{table_peaks}; client {peak_rss_gb():.2f} GB (fit not run)",
+                      flush=True)
+                continue
             began = time.perf_counter()
             spread = DaskTrees(client, **alone.get_params()).fit_table(table)
             dask_s = time.perf_counter() - began
@@ -112,11 +135,12 @@ def bench_train(sizes: list[int], address: str) -> None:
         a = alone.predict_features(sample)["predicted"].to_numpy()
         b = spread.predict_features(sample)["predicted"].to_numpy()
         error = float(np.mean(np.abs(a - sample["y"].to_numpy(dtype=float))))
-        print(f"train on {len(data.posts):,} posts ({len(table):,} rows; table built in "
-              f"{build_s:.1f} s, the same for both): fit single machine {single_s:.1f} s, "
-              f"LocalCluster {dask_s:.1f} s; mean |log pred gap| "
-              f"{prediction_gap(a, b):.3f} (model MAE {error:.3f}); peak RSS per worker "
-              f"(GB): {peaks}; client {peak_rss_gb():.2f} GB")
+        print(f"train on {len(data.posts):,} posts ({len(table):,} rows): training table "
+              f"single machine {build_s:.1f} s, LocalCluster {dask_build_s:.1f} s, tables "
+              f"identical: {same}, peak RSS per worker after it (GB): {table_peaks}; fit "
+              f"single machine {single_s:.1f} s, LocalCluster {dask_s:.1f} s; mean |log "
+              f"pred gap| {prediction_gap(a, b):.3f} (model MAE {error:.3f}); peak RSS per "
+              f"worker (GB): {peaks}; client {peak_rss_gb():.2f} GB", flush=True)
 
 
 def main() -> None:
@@ -127,13 +151,16 @@ def main() -> None:
     parser.add_argument("--scheduler", default="local", help="or a scheduler address")
     parser.add_argument("--skip-score", action="store_true")
     parser.add_argument("--skip-train", action="store_true")
+    parser.add_argument("--table-only", action="store_true",
+                        help="training: build the tables only, no fits")
     args = parser.parse_args()
     os.environ["RECOMMENDER_DASK_WORKERS"] = str(args.workers)
     with tempfile.TemporaryDirectory() as tmp:
         if not args.skip_score:
             bench_score(Path(tmp), [int(x) for x in args.plan_rows.split(",")], args.scheduler)
         if not args.skip_train:
-            bench_train([int(x) for x in args.train_posts.split(",")], args.scheduler)
+            bench_train([int(x) for x in args.train_posts.split(",")], args.scheduler,
+                        args.table_only)
 
 
 if __name__ == "__main__":

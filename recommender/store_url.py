@@ -59,6 +59,13 @@ def local_root(root: str | os.PathLike[str]) -> tuple[Path, str | None]:
     return mirror(url, scheme), url
 
 
+def refuse_remote(root: str | os.PathLike[str]) -> None:
+    """For the writing commands: a remote URL fails at once (before any copy is made)."""
+    found = split(root)
+    if found is not None and found[0] != "file":
+        raise read_only(found[1])
+
+
 def read_only(url: str) -> StoreError:
     return StoreError(f"--data {url}: writing to a remote store is not supported (it needs "
                       "an atomic rename and a lock); write to a local folder or file:// "

@@ -113,6 +113,13 @@ def test_an_s3_url_without_s3fs_names_the_package(tmp_path: Path) -> None:
         Store("gs://bucket/store")
 
 
+def test_the_writing_commands_refuse_a_remote_url_before_fetching_anything() -> None:
+    for args in (["ingest", str(EXTRACT)], ["migrate"]):
+        done = runner.invoke(app, [*args, "--data", "s3://bucket/store"])
+        assert done.exit_code == 1 and done.output.count("\n") == 1, done.output
+        assert "s3://bucket/store: writing to a remote store is not supported" in done.output
+
+
 def test_an_unknown_scheme_fails_in_one_line() -> None:
     pytest.importorskip("fsspec")
     with pytest.raises(StoreError, match="nosuchfs:// is not a file system fsspec knows"):

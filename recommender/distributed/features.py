@@ -30,6 +30,7 @@ would change the values. They grow with the posts' tag uses, not with their text
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -107,6 +108,17 @@ def preprocess_dask(client: Any, data: StoreData, config: FeatureConfig = Featur
     # Graph tasks, not scattered data: a partition whose worker dies is recomputed.
     inputs = [dask.delayed(p, name=f"posts-part-{token}-{i}") for i, p in enumerate(parts)]
     trends = data.trends
+    with warnings.catch_warnings():
+        # The partitions travel in the graph on purpose (recomputed if a worker dies).
+        warnings.filterwarnings("ignore", message="Sending large graph")
+        return _three_passes(client, inputs, config, target, hidden, trends, token, progress)
+
+
+def _three_passes(client: Any, inputs: list[Any], config: FeatureConfig, target: str,
+                  hidden: pd.MultiIndex | None, trends: pd.DataFrame, token: str,
+                  progress: bool) -> pd.DataFrame:
+    import dask
+
     asked = trends.loc[trends["kind"].eq("sound").fillna(False).to_numpy(), "entity_id"]
     asked_ids = set(asked.dropna().astype(str).str.strip())
     sides = client.persist([dask.delayed(_local_side)(p, config, hidden) for p in inputs])

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 
-from recommender import schema
+from recommender import schema, store_url
 from recommender.errors import InputError, RecommenderError, UsageError
 from recommender.ingest import archives, checks
 from recommender.ingest.base import Adapter, AdapterResult, IngestContext, Source
@@ -117,6 +117,7 @@ def ingest_paths(
     Dask scheduler address or ``local``: the files are parsed on its workers, the store
     written here in the same order (``recommender.distributed.ingest``)."""
     _check_timezone(timezone)
+    store_url.refuse_remote(data_dir)
     available = adapters()
     by_name = {a.name: a for a in available}
     if fmt != "auto" and fmt not in by_name:
