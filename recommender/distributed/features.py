@@ -30,6 +30,7 @@ would change the values. They grow with the posts' tag uses, not with their text
 from __future__ import annotations
 
 import dataclasses
+import uuid
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -45,7 +46,7 @@ from recommender.features.context import Tags, cumulative_counts
 from recommender.features.frames import sound_keys
 from recommender.features.pipeline import preprocess
 from recommender.features.store_side import StoreSide, store_side
-from recommender.store import StoreData, fingerprint_posts
+from recommender.store import StoreData
 
 PARTITIONS_PER_WORKER = 2
 _BY_CREATOR = ("follower_activity", "creators", "account_daily")
@@ -104,7 +105,7 @@ def preprocess_dask(client: Any, data: StoreData, config: FeatureConfig = Featur
     parts = split(data, max(1, min(creators, workers * PARTITIONS_PER_WORKER)))
     if not parts:
         return preprocess(data, config, target, hidden)
-    token = fingerprint_posts(data.posts)[:16]
+    token = uuid.uuid4().hex  # this call's own keys: nothing reused from another call
     # Graph tasks, not scattered data: a partition whose worker dies is recomputed.
     inputs = [dask.delayed(p, name=f"posts-part-{token}-{i}") for i, p in enumerate(parts)]
     trends = data.trends
@@ -121,22 +122,20 @@ def _three_passes(client: Any, inputs: list[Any], config: FeatureConfig, target:
 
     asked = trends.loc[trends["kind"].eq("sound").fillna(False).to_numpy(), "entity_id"]
     asked_ids = set(asked.dropna().astype(str).str.strip())
+    # Each partition's side stays on its worker between the passes (persisted).
     sides = client.persist([dask.delayed(_local_side)(p, config, hidden) for p in inputs])
-    try:
-        pieces = cluster.compute(client, [dask.delayed(_vocabulary_piece)(s, asked_ids)
-                                          for s in sides], "features: vocabularies", progress)
-        vocab = _vocabulary(pieces, trends)
-        vocab_task = dask.delayed(vocab, name=f"vocabulary-{token}")
-        coded = client.persist([dask.delayed(_recode)(s, vocab_task) for s in sides])
-        del sides
-        events = cluster.compute(client, [dask.delayed(_events)(s) for s in coded],
-                                 "features: cross-creator events", progress)
-        states = dask.delayed(_states(events), name=f"store-states-{token}")
-        tables = cluster.compute(client, [dask.delayed(_table)(s, states, target)
-                                          for s in coded], "features: training table",
-                                 progress)
-    finally:
-        sides = coded = None  # noqa: F841 - release the workers' copies
+    pieces = cluster.compute(client, [dask.delayed(_vocabulary_piece)(s, asked_ids)
+                                      for s in sides], "features: vocabularies", progress)
+    vocab = dask.delayed(_vocabulary(pieces, trends), name=f"vocabulary-{token}")
+    coded = client.persist([dask.delayed(_recode)(s, vocab) for s in sides])
+    del sides  # the workers drop the first copies
+    events = cluster.compute(client, [dask.delayed(_events)(s) for s in coded],
+                             "features: cross-creator events", progress)
+    states = dask.delayed(_states(events), name=f"store-states-{token}")
+    del events
+    tables = cluster.compute(client, [dask.delayed(_table)(s, states, target) for s in coded],
+                             "features: training table", progress)
+    del coded
     return _in_table_order(pd.concat(tables, ignore_index=True))
 
 
