@@ -116,3 +116,16 @@ def test_evaluate_holdout_on_the_cluster_reports_the_same_backtest(client) -> No
     spread = runner.invoke(app, [*args, "--scheduler", client.scheduler.address])
     assert alone.exit_code == 0 and spread.exit_code == 0, spread.output
     assert spread.stdout == alone.stdout
+
+
+def test_the_rows_come_back_in_preprocess_order_even_with_tied_times() -> None:
+    rng = np.random.default_rng(0)
+    n = 2_000
+    table = pd.DataFrame({
+        "creator": pd.array(rng.choice(["b", "a", "c"], n), dtype="string"),
+        "post_id": pd.array(rng.integers(0, 10**6, n).astype(str), dtype="string"),
+        "posted_at": pd.to_datetime(rng.integers(0, 50, n) * 10**9, utc=True),  # many ties
+        "x": np.arange(n, dtype=float)})
+    back = dask_features._in_table_order(table.sample(frac=1, random_state=1))
+    expected = table.sort_values(["posted_at", "creator", "post_id"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(back, expected)
