@@ -5,9 +5,10 @@
    ``score_plan`` and by ``score_plan_dask`` on the cluster (the plan read and validated on
    the client in both; the cluster start is timed apart).
 2. Training: the vectorised synthetic store of ``bench_features`` with ``--train-posts``
-   posts (default 1M and 5M; 500 posts per creator); the training table is built once
-   (``preprocess``, the same on both paths), then ``EngagementModel.fit_table`` is timed
-   against the same fit with its trees trained by ``lightgbm.dask.DaskLGBMRegressor``.
+   posts (default 1M and 5M; 500 posts per creator); the training table built by
+   ``preprocess`` against ``distributed.features.preprocess_dask`` (checked identical),
+   then ``EngagementModel.fit_table`` against the same fit with its trees trained by
+   ``lightgbm.dask.DaskLGBMRegressor``.
 
 After each Dask run, the peak resident memory of every worker process (its VmHWM since
 it started) and of this client process are printed. The
@@ -15,6 +16,7 @@ machine is shared: pass smaller sizes, e.g. ``--plan-rows 200000 --train-posts 2
 
     .venv/bin/python benchmarks/bench_dask.py [--plan-rows 1000000,10000000]
         [--train-posts 1000000,5000000] [--workers 2] [--skip-score] [--skip-train]
+        [--table-only] [--cluster-fit-only]
 """
 
 from __future__ import annotations
@@ -84,10 +86,12 @@ def bench_score(root: Path, sizes: list[int], address: str) -> None:
             plan.unlink()
 
 
-def bench_train(sizes: list[int], address: str) -> None:
+def bench_train(sizes: list[int], address: str, table_only: bool = False) -> None:
     import numpy as np
+    import pandas as pd
 
     from recommender.distributed import cluster
+    from recommender.distributed.features import preprocess_dask
     from recommender.distributed.train import DaskTrees, prediction_gap
     from recommender.features import preprocess
     from recommender.model import EngagementModel
@@ -100,10 +104,34 @@ def bench_train(sizes: list[int], address: str) -> None:
         build_s = time.perf_counter() - began
         # Before any cluster exists: LightGBM's OpenMP threads in a process that also runs
         # a Dask client's threads were measured 3x slower (202 s against 60 s).
-        began = time.perf_counter()
-        alone.fit_table(table)
-        single_s = time.perf_counter() - began
+        single_s = float("nan")
+        if not table_only:
+            began = time.perf_counter()
+            alone.fit_table(table)
+            single_s = time.perf_counter() - began
+        if table_only:  # the largest sizes: keep a digest, not a second table
+            digest, table = _digest(table), table.iloc[:0]
         with cluster.connect(address) as client:
+            began = time.perf_counter()
+            spread_table = preprocess_dask(client, data, alone.config, alone.target)
+            dask_build_s = time.perf_counter() - began
+            try:
+                if table_only:
+                    assert _digest(spread_table) == digest
+                else:
+                    pd.testing.assert_frame_equal(spread_table, table)
+                same = True
+            except AssertionError:
+                same = False
+            table_peaks = _peaks(client)
+            del spread_table
+            if table_only:
+                print(f"train on {len(data.posts):,} posts: training "
+                      f"table single machine {build_s:.1f} s, LocalCluster {dask_build_s:.1f}"
+                      f" s, tables identical: {same}; peak RSS per worker (GB): "
+                      f"{table_peaks}; client {peak_rss_gb():.2f} GB (fit not run)",
+                      flush=True)
+                continue
             began = time.perf_counter()
             spread = DaskTrees(client, **alone.get_params()).fit_table(table)
             dask_s = time.perf_counter() - began
@@ -112,11 +140,51 @@ def bench_train(sizes: list[int], address: str) -> None:
         a = alone.predict_features(sample)["predicted"].to_numpy()
         b = spread.predict_features(sample)["predicted"].to_numpy()
         error = float(np.mean(np.abs(a - sample["y"].to_numpy(dtype=float))))
-        print(f"train on {len(data.posts):,} posts ({len(table):,} rows; table built in "
-              f"{build_s:.1f} s, the same for both): fit single machine {single_s:.1f} s, "
-              f"LocalCluster {dask_s:.1f} s; mean |log pred gap| "
-              f"{prediction_gap(a, b):.3f} (model MAE {error:.3f}); peak RSS per worker "
-              f"(GB): {peaks}; client {peak_rss_gb():.2f} GB")
+        print(f"train on {len(data.posts):,} posts ({len(table):,} rows): training table "
+              f"single machine {build_s:.1f} s, LocalCluster {dask_build_s:.1f} s, tables "
+              f"identical: {same}, peak RSS per worker after it (GB): {table_peaks}; fit "
+              f"single machine {single_s:.1f} s, LocalCluster {dask_s:.1f} s; mean |log "
+              f"pred gap| {prediction_gap(a, b):.3f} (model MAE {error:.3f}); peak RSS per "
+              f"worker (GB): {peaks}; client {peak_rss_gb():.2f} GB", flush=True)
+
+
+def bench_cluster_fit(sizes: list[int], address: str) -> None:
+    """Sizes whose single-machine fit does not fit the time here: the cluster fit alone."""
+    import numpy as np
+
+    from recommender.distributed import cluster
+    from recommender.distributed.train import DaskTrees
+    from recommender.features import preprocess
+    from recommender.model import EngagementModel
+
+    for posts in sizes:
+        data = synthetic_store(max(1, posts // 500), 500)
+        params = EngagementModel().get_params()
+        table = preprocess(data, EngagementModel().config)
+        del data
+        with cluster.connect(address) as client:
+            began = time.perf_counter()
+            spread = DaskTrees(client, **params).fit_table(table)
+            dask_s = time.perf_counter() - began
+            peaks = _peaks(client)
+        sample = table.sample(min(len(table), 100_000), random_state=0)
+        b = spread.predict_features(sample)["predicted"].to_numpy()
+        error = float(np.mean(np.abs(b - sample["y"].to_numpy(dtype=float))))
+        print(f"fit on {len(table):,} rows, LocalCluster only: {dask_s:.1f} s (model MAE "
+              f"{error:.3f} on 100,000 of its rows); peak RSS per worker (GB): {peaks}; "
+              f"client {peak_rss_gb():.2f} GB", flush=True)
+
+
+def _digest(table) -> tuple:  # type: ignore[no-untyped-def, type-arg]
+    """Columns, dtypes, row order and every value (NaN-aware), without a second copy: each
+    row's hash weighted by its position, summed (wrapping uint64)."""
+    import numpy as np
+    import pandas as pd
+
+    hashed = pd.util.hash_pandas_object(table, index=False).to_numpy()
+    weights = np.arange(1, len(hashed) + 1, dtype=np.uint64)
+    return (tuple(table.columns), tuple(map(str, table.dtypes)), len(table),
+            int((hashed * weights).sum()))
 
 
 def main() -> None:
@@ -127,13 +195,20 @@ def main() -> None:
     parser.add_argument("--scheduler", default="local", help="or a scheduler address")
     parser.add_argument("--skip-score", action="store_true")
     parser.add_argument("--skip-train", action="store_true")
+    parser.add_argument("--cluster-fit-only", action="store_true",
+                        help="training: the cluster fit alone (no single-machine fit)")
+    parser.add_argument("--table-only", action="store_true",
+                        help="training: build the tables only, no fits")
     args = parser.parse_args()
     os.environ["RECOMMENDER_DASK_WORKERS"] = str(args.workers)
     with tempfile.TemporaryDirectory() as tmp:
         if not args.skip_score:
             bench_score(Path(tmp), [int(x) for x in args.plan_rows.split(",")], args.scheduler)
-        if not args.skip_train:
-            bench_train([int(x) for x in args.train_posts.split(",")], args.scheduler)
+        if args.cluster_fit_only:
+            bench_cluster_fit([int(x) for x in args.train_posts.split(",")], args.scheduler)
+        elif not args.skip_train:
+            bench_train([int(x) for x in args.train_posts.split(",")], args.scheduler,
+                        args.table_only)
 
 
 if __name__ == "__main__":

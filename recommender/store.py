@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from recommender import locking, schema, store_parts
+from recommender import locking, schema, store_parts, store_url
 from recommender.errors import StoreError
 
 PARQUET_TABLES = ("posts", "trends", "follower_activity", "creators", "account_daily")
@@ -100,7 +100,8 @@ class Store:
     """A data directory holding the canonical tables."""
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
-        self.root = Path(root)
+        # A URL (file://, s3://...): its folder, or a local copy of a remote store.
+        self.root, self.url = store_url.local_root(root)
         self._staged: dict[str, pd.DataFrame] | None = None  # a transaction's new tables
         self._staged_rejected: pd.DataFrame | None = None
         # A transaction's new posts buckets (partitioned layout) and the entry they go into.
@@ -272,6 +273,8 @@ class Store:
         if self._staged is not None:  # nested: part of the enclosing transaction
             yield self
             return
+        if self.url is not None:
+            raise store_url.read_only(self.url)
         self._check_root()
         try:
             self.root.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from recommender import store_url
 from recommender.errors import StoreError
 from recommender.store import Store
 
@@ -24,6 +25,7 @@ class MigrateReport:
 
 def migrate_store(data_dir: str | Path, buckets: int) -> MigrateReport:
     """One commit under the store's lock (a kill leaves the old layout whole)."""
+    store_url.refuse_remote(data_dir)
     store = Store(data_dir)
     if not store.root.is_dir() or not store.exists():
         raise StoreError(f"{store.root}: no post store here; nothing to migrate")

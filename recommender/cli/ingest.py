@@ -31,11 +31,16 @@ def ingest(
         [], "--column", help="Generic CSV mapping THEIRS=OURS, e.g. --column vid=post_id."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON report instead of a table."),
+    scheduler: str | None = typer.Option(
+        None, "--scheduler", help="Parse the files on Dask workers (the store is written "
+        "here): a scheduler address or 'local'; default $RECOMMENDER_DASK_SCHEDULER."),
 ) -> None:
     """Ingest TikTok exports (data download, Studio, APIs, scrapers, CSV, trend lists)."""
+    from recommender.distributed import scheduler_address
     from recommender.ingest import ingest_paths
 
     try:
+        address = scheduler_address(scheduler)
         report = ingest_paths(
             paths,
             data,
@@ -45,6 +50,7 @@ def ingest(
             collected_at=_parse_time(collected_at),
             column_map=_parse_mapping(column),
             progress=None if as_json or not interactive() else _progress(),
+            scheduler=address,
         )
     except RecommenderError as error:
         fail(error)

@@ -58,17 +58,30 @@ def _workers() -> int:
 
 
 def compute(client: Any, collection: Any, what: str, progress: bool = False) -> Any:
-    """``collection`` computed on the cluster, its failures as one-line ClusterErrors."""
-    from distributed import KilledWorker
-    from distributed.comm import CommClosedError
-
-    try:
+    """``collection`` (one, or a list) computed on the cluster, its failures as one-line
+    ClusterErrors."""
+    with _one_line(what):
         future = client.compute(collection)
         if progress:
             from distributed import progress as show
 
             show(future)
-        return future.result()
+        return client.gather(future)
+
+
+def gather(client: Any, futures: Any, what: str) -> Any:
+    """The results of submitted ``futures``, their failures as one-line ClusterErrors."""
+    with _one_line(what):
+        return client.gather(futures)
+
+
+@contextlib.contextmanager
+def _one_line(what: str) -> Iterator[None]:
+    from distributed import KilledWorker
+    from distributed.comm import CommClosedError
+
+    try:
+        yield
     except KilledWorker as exc:
         raise ClusterError(f"{what}: a task's worker died {_allowed()} times (killed or out of "
                            "memory), so Dask gave it up; give the workers more memory or "
@@ -85,14 +98,15 @@ def _allowed() -> int:
 
 
 @contextlib.contextmanager
-def folds_on(address: str | None) -> Iterator[None]:
+def folds_on(address: str | None) -> Iterator[Any]:
     """Within: joblib's ``Parallel`` (the backtest's folds) runs its tasks on the cluster
-    at ``address`` (nothing changes for None). Each fold is one task: a single-machine
-    LightGBM fit with one thread, so the results equal the single-machine backtest's."""
+    at ``address`` (nothing changes for None); yields its client (None for None). Each
+    fold is one task: a single-machine LightGBM fit with one thread, so the results equal
+    the single-machine backtest's."""
     if address is None:
-        yield
+        yield None
         return
     from joblib import parallel_config
 
-    with connect(address), parallel_config(backend="dask"):
-        yield
+    with connect(address) as client, parallel_config(backend="dask"):
+        yield client

@@ -51,7 +51,8 @@ def categorical_features(config: FeatureConfig = FeatureConfig()) -> list[str]:
 
 
 def preprocess(data: StoreData, config: FeatureConfig = FeatureConfig(),
-               target: str = "weighted", hidden: pd.MultiIndex | None = None) -> pd.DataFrame:
+               target: str = "weighted", hidden: pd.MultiIndex | None = None,
+               side: StoreSide | None = None) -> pd.DataFrame:
     """The training table: one row per post with a known ``target`` outcome, by time.
 
     Columns: ``creator, post_id, posted_at``, every ``feature_names(config)`` (``age_days``
@@ -65,11 +66,14 @@ def preprocess(data: StoreData, config: FeatureConfig = FeatureConfig(),
     ``hidden``: ``store.post_keys`` of posts whose outcomes no feature may see, though their
     rows keep their ``y`` (a fixed-origin hold-out: the test posts are predicted from
     what was known before them, not from each other's results).
+
+    ``side``: ``store_side(data, config_for_target(config, target), hidden)`` built by the
+    caller (the Dask engine fills its cache with store-wide states; ``hidden`` is its).
     """
     if target not in TARGETS:
         raise InputError(f"unknown target {target!r}; choose one of {', '.join(TARGETS)}")
     config = config_for_target(config, target)
-    ctx = build_context(data, None, config, hidden)
+    ctx = build_context(data, None, config, hidden, side=side)
     src = ctx.source
     age = (to_ns(src["collected_at"]) - ctx.posts["t"].to_numpy()) / NS_PER_DAY
     age = np.where(src["collected_at"].notna().to_numpy(), age, np.nan)

@@ -15,8 +15,9 @@ same file, folded into it).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -24,7 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 
-from recommender import schema
+from recommender import schema, store_url
 from recommender.errors import InputError, RecommenderError, UsageError
 from recommender.ingest import archives, checks
 from recommender.ingest.base import Adapter, AdapterResult, IngestContext, Source
@@ -110,22 +111,33 @@ def ingest_paths(
     column_map: dict[str, str] | None = None,
     progress: Callable[[str, float], None] | None = None,
     zip_limits: archives.ZipLimits | None = None,
+    scheduler: str | None = None,
 ) -> IngestReport:
-    """Read every export under ``paths`` into the store at ``data_dir``."""
+    """Read every export under ``paths`` into the store at ``data_dir``. ``scheduler``: a
+    Dask scheduler address or ``local``: the files are parsed on its workers, the store
+    written here in the same order (``recommender.distributed.ingest``)."""
     _check_timezone(timezone)
+    store_url.refuse_remote(data_dir)
     available = adapters()
     by_name = {a.name: a for a in available}
     if fmt != "auto" and fmt not in by_name:
         raise UsageError(f"unknown --format {fmt!r}; choose one of: auto, {', '.join(by_name)}")
-    with archives.opened(zip_limits):
-        return _ingest(paths, Store(data_dir), available, by_name.get(fmt),
-                       IngestContext(creator, timezone, collected_at, (), dict(column_map or {})),
-                       progress)
+    options = IngestContext(creator, timezone, collected_at, (), dict(column_map or {}))
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(archives.opened(zip_limits))
+        reader = None
+        if scheduler is not None:
+            from recommender.distributed.ingest import dask_reader
+
+            reader = stack.enter_context(dask_reader(scheduler, zip_limits))
+        return _ingest(paths, Store(data_dir), available, by_name.get(fmt), options,
+                       progress, reader)
 
 
 def _ingest(paths: Iterable[str | Path], store: Store, available: list[Adapter],
             forced: Adapter | None, options: IngestContext,
-            progress: Callable[[str, float], None] | None) -> IngestReport:
+            progress: Callable[[str, float], None] | None,
+            reader: Reader | None = None) -> IngestReport:
     explicit, nested, call_notes = _expand(paths)
     plan, ignored = _recognise(explicit, nested, available, forced)
     if not plan:
@@ -141,19 +153,21 @@ def _ingest(paths: Iterable[str | Path], store: Store, available: list[Adapter],
     # as it was or exactly as after. A file that fails to read stages nothing; the files
     # before it are still committed and the error says what they stored.
     failure: RecommenderError | None = None
+    jobs = [(source, adapter, IngestContext(options.creator, options.timezone,
+                                            options.collected_at, siblings,
+                                            dict(options.column_map)))
+            for source, adapter in plan]
     with store.transaction():
-        for index, (source, adapter) in enumerate(plan):
-            if progress:
-                progress(source.name, index / len(plan))
-            ctx = IngestContext(options.creator, options.timezone, options.collected_at,
-                                siblings, dict(options.column_map))
-            try:
-                result = guard(adapter.read(source, ctx))
-            except RecommenderError as exc:
-                failure = _failed(exc, source, report)
-                break
-            report.files.append(_store_result(store, result, options.timezone))
-            creators.update(_creators_in(result))
+        outcomes = (reader or read_files)(jobs, progress)
+        try:
+            for (source, _, _), outcome in zip(jobs, outcomes):
+                if isinstance(outcome, RecommenderError):
+                    failure = _failed(outcome, source, report)
+                    break
+                report.files.append(_store_result(store, outcome, options.timezone))
+                creators.update(_creators_in(outcome))
+        finally:
+            outcomes.close()  # a reader still running files after a failure stops
         if options.timezone:
             for name in sorted(creators):
                 store.set_timezone(name, options.timezone)
@@ -165,6 +179,32 @@ def _ingest(paths: Iterable[str | Path], store: Store, available: list[Adapter],
     if failure is not None:
         raise failure
     return report
+
+
+Job = tuple[Source, Adapter, IngestContext]
+# Reads the files of a call: yields each job's result (or its error) in job order, calling
+# ``progress(name, fraction)`` as it gets to each. One machine: ``read_files``; Dask:
+# ``distributed.ingest.dask_reader`` (the files parsed on the workers).
+Reader = Callable[[list[Job], Callable[[str, float], None] | None],
+                  Generator[AdapterResult | RecommenderError, None, None]]
+
+
+def read_file(source: Source, adapter: Adapter, ctx: IngestContext
+              ) -> AdapterResult | RecommenderError:
+    """One file through its adapter and the guard; a user error is returned, not raised."""
+    try:
+        return guard(adapter.read(source, ctx))
+    except RecommenderError as exc:
+        return exc
+
+
+def read_files(jobs: list[Job], progress: Callable[[str, float], None] | None
+               ) -> Generator[AdapterResult | RecommenderError, None, None]:
+    """The files one after another, each read when its turn comes."""
+    for index, (source, adapter, ctx) in enumerate(jobs):
+        if progress:
+            progress(source.name, index / len(jobs))
+        yield read_file(source, adapter, ctx)
 
 
 def _failed(exc: RecommenderError, source: Source, report: IngestReport) -> RecommenderError:

@@ -19,6 +19,7 @@ about -0.23 one step ahead and about 0 once the last few outcomes were left out.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -149,13 +150,15 @@ def _expanding_splits(table: pd.DataFrame, folds: int) -> list[tuple[np.ndarray,
     return splits
 
 
-def holdout_table(data: StoreData, config: FeatureConfig, target: str) -> pd.DataFrame:
+def holdout_table(data: StoreData, config: FeatureConfig, target: str,
+                  build: Callable[..., pd.DataFrame] = preprocess) -> pd.DataFrame:
     """The ``holdout`` protocol's table: ``preprocess``'s, plus ``holdout_test`` marking
-    each creator's latest HOLDOUT_SHARE of settled posts, whose outcomes no feature sees."""
-    full = preprocess(data, config, target)
+    each creator's latest HOLDOUT_SHARE of settled posts, whose outcomes no feature sees.
+    ``build``: ``preprocess`` or an engine's equal (``distributed.features``)."""
+    full = build(data, config, target)
     test = _holdout_mask(full)
     hidden = post_keys(full[test])
-    table = preprocess(data, config, target, hidden=hidden)
+    table = build(data, config, target, hidden=hidden)
     table["holdout_test"] = post_keys(table).isin(hidden)
     return table
 

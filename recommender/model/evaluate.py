@@ -74,19 +74,26 @@ def evaluate_job(data_dir: str | Path, target: str = "weighted", folds: int = 3,
     model = EngagementModel(**{**chosen, **(params or {}), "target": target})
     model._validate()
     data = Store(data_dir).load()
-    table = (holdout_table(data, model.config, target) if protocol == "holdout"
-             else preprocess(data, model.config, target))
     backtest_params = {**model.get_params(), "feature_config": model.config, "n_jobs": 1}
     if scheduler is None:
+        table = _table(data, model, protocol, preprocess)
         result = run_backtest(table, backtest_params, protocol, folds, n_jobs=2)
     else:
         from recommender.distributed.cluster import folds_on
+        from recommender.distributed.features import table_builder
 
-        with folds_on(scheduler):
+        with folds_on(scheduler) as client:  # the table and the folds on the cluster
+            table = _table(data, model, protocol, table_builder(client))
             result = run_backtest(table, backtest_params, protocol, folds, n_jobs=folds)
     plot = str(_plot(result, Path(plot_path))) if plot_path else None
     return EvaluateReport(target, TARGETS[target].label, result, plot, params_from,
                           model.interval)
+
+
+def _table(data, model: EngagementModel, protocol: str, build) -> Any:  # type: ignore[no-untyped-def]
+    if protocol == "holdout":
+        return holdout_table(data, model.config, model.target, build)
+    return build(data, model.config, model.target)
 
 
 def _champion_params(models_dir: str | Path | None) -> tuple[str, dict[str, Any]]:

@@ -67,21 +67,25 @@ def train_job(
     data = Store(data_dir).load()
     model = EngagementModel(target=target, **(params or {}))
     model._validate()
+    build: Callable[..., Any] = preprocess
     with contextlib.ExitStack() as stack:
         if scheduler is not None:
+            from recommender.distributed.features import table_builder
             from recommender.distributed.train import on_cluster
 
-            # The trees on the cluster; the backtests' folds too, one task each.
+            # The trees on the cluster; the backtests' folds and the table too.
             model = stack.enter_context(on_cluster(model, scheduler))
+            build = table_builder(model._client)  # type: ignore[attr-defined]
         # One train per models directory at a time: two runs racing could both "promote".
         with locking.exclusive(models_root(models_dir), "models directory") as waited:
             return _train_locked(data, model, models_dir, target, force, waited, progress,
-                                 folds)
+                                 folds, build)
 
 
 def _train_locked(data, model: EngagementModel, models_dir: str | Path, target: str,  # type: ignore[no-untyped-def]
                   force: bool, waited: bool,
-                  progress: Callable[[str, float], None] | None, folds: int) -> TrainReport:
+                  progress: Callable[[str, float], None] | None, folds: int,
+                  build: Callable[..., Any] = preprocess) -> TrainReport:
     clear_debris(models_dir)
     fingerprint = fingerprint_posts(data.posts)
     signature = _signature(model, fingerprint)
@@ -90,7 +94,7 @@ def _train_locked(data, model: EngagementModel, models_dir: str | Path, target: 
         # (--force after waiting: the run we waited for just trained this very model.)
         return _up_to_date(models_dir, current, waited)
     _step(progress, "building the training table", 0.1)
-    table = preprocess(data, model.config, target)
+    table = build(data, model.config, target)
     _step(progress, "backtesting by time", 0.3)
     backtest = run_backtest(table, _backtest_params(model), "expanding", folds, n_jobs=2)
     _step(progress, "training on all posts", 0.7)
@@ -98,7 +102,8 @@ def _train_locked(data, model: EngagementModel, models_dir: str | Path, target: 
     extra = {"data_fingerprint": fingerprint, "signature": signature,
              "backtest": backtest.to_dict()}
     path = write_version(model, models_dir, fingerprint, extra)
-    decision, reason, champion_bt = _decide(models_dir, current, data, backtest, force, folds)
+    decision, reason, champion_bt = _decide(models_dir, current, data, backtest, force, folds,
+                                            build)
     if decision:
         promote(models_dir, path.name, reason, signature)
     _step(progress, "done", 1.0)
@@ -121,7 +126,7 @@ def _train_locked(data, model: EngagementModel, models_dir: str | Path, target: 
 
 
 def _decide(models_dir: str | Path, current: dict[str, Any] | None, data, challenger:
-            BacktestResult, force: bool, folds: int
+            BacktestResult, force: bool, folds: int, build: Callable[..., Any] = preprocess
             ) -> tuple[bool, str, BacktestResult | None]:  # type: ignore[no-untyped-def]
     if current is None:
         return True, "first model in this directory", None
@@ -132,7 +137,7 @@ def _decide(models_dir: str | Path, current: dict[str, Any] | None, data, challe
             return True, f"forced: replaces a champion with target {champion.target!r}", None
         return False, (f"the champion predicts {champion.target!r}, not {challenger.target!r}; "
                        "they cannot be compared (use --force to replace it)"), None
-    table = preprocess(data, champion.config, champion.target)
+    table = build(data, champion.config, champion.target)
     rerun = run_backtest(table, _backtest_params(champion), "expanding", folds, n_jobs=2)
     new, old = challenger.model_metrics()["mae"], rerun.model_metrics()["mae"]
     if new <= old + TOLERANCE:
