@@ -171,8 +171,31 @@ def bench_cluster_fit(sizes: list[int], address: str) -> None:
         b = spread.predict_features(sample)["predicted"].to_numpy()
         error = float(np.mean(np.abs(b - sample["y"].to_numpy(dtype=float))))
         print(f"fit on {len(table):,} rows, LocalCluster only: {dask_s:.1f} s (model MAE "
-              f"{error:.3f} on 100,000 of its rows); peak RSS per worker (GB): {peaks}; "
+              f"{error:.3f} on {len(sample):,} of its rows); peak RSS per worker (GB): {peaks}; "
               f"client {peak_rss_gb():.2f} GB", flush=True)
+
+
+def bench_single_fit(sizes: list[int]) -> None:
+    """The single-machine fit alone, for sizes timed on the cluster by ``--cluster-fit-only``
+    (the two fits in one run do not fit the time on a shared machine)."""
+    import numpy as np
+
+    from recommender.features import preprocess
+    from recommender.model import EngagementModel
+
+    for posts in sizes:
+        data = synthetic_store(max(1, posts // 500), 500)
+        table = preprocess(data, EngagementModel().config)
+        del data
+        began = time.perf_counter()
+        alone = EngagementModel().fit_table(table)
+        single_s = time.perf_counter() - began
+        sample = table.sample(min(len(table), 100_000), random_state=0)
+        a = alone.predict_features(sample)["predicted"].to_numpy()
+        error = float(np.mean(np.abs(a - sample["y"].to_numpy(dtype=float))))
+        print(f"fit on {len(table):,} rows, single machine only: {single_s:.1f} s (model MAE "
+              f"{error:.3f} on {len(sample):,} of its rows); peak RSS {peak_rss_gb():.2f} GB",
+              flush=True)
 
 
 def _digest(table) -> tuple:  # type: ignore[no-untyped-def, type-arg]
@@ -197,6 +220,8 @@ def main() -> None:
     parser.add_argument("--skip-train", action="store_true")
     parser.add_argument("--cluster-fit-only", action="store_true",
                         help="training: the cluster fit alone (no single-machine fit)")
+    parser.add_argument("--single-fit-only", action="store_true",
+                        help="training: the single-machine fit alone (no cluster)")
     parser.add_argument("--table-only", action="store_true",
                         help="training: build the tables only, no fits")
     args = parser.parse_args()
@@ -204,7 +229,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         if not args.skip_score:
             bench_score(Path(tmp), [int(x) for x in args.plan_rows.split(",")], args.scheduler)
-        if args.cluster_fit_only:
+        if args.single_fit_only:
+            bench_single_fit([int(x) for x in args.train_posts.split(",")])
+        elif args.cluster_fit_only:
             bench_cluster_fit([int(x) for x in args.train_posts.split(",")], args.scheduler)
         elif not args.skip_train:
             bench_train([int(x) for x in args.train_posts.split(",")], args.scheduler,
