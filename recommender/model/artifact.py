@@ -295,6 +295,8 @@ def _read_lookup(path: Path, name: str) -> pd.DataFrame:
 def params_from_manifest(manifest: dict[str, Any]) -> dict[str, Any]:
     """The estimator's constructor arguments recorded in a manifest."""
     params = dict(manifest.get("params", {}))
+    # Models saved before the level filter learned their trees against the trailing median.
+    params.setdefault("level_model", "median")
     config = dict(manifest.get("feature_config", {}))
     for key, value in config.items():
         if isinstance(value, list):
