@@ -40,7 +40,7 @@ from recommender.features import (
 from recommender.features.context import NS_PER_DAY, to_ns
 from recommender.features.history import DISTANCE
 from recommender.features.profile import AFTER_POST
-from recommender.model import _lgb
+from recommender.model import _lgb, staleness
 from recommender.model.timing import TimingProfile
 from recommender.store import StoreData, fingerprint_posts
 
@@ -74,6 +74,7 @@ class EngagementModel:
         timing_profile: bool = True,
         level_model: str = "filter",
         level_features: bool = True,
+        stale_shift: int = 12,
     ) -> None:
         self.target = target
         self.horizon_days = horizon_days
@@ -90,13 +91,15 @@ class EngagementModel:
         self.timing_profile = timing_profile
         self.level_model = level_model
         self.level_features = level_features
+        self.stale_shift = stale_shift
 
     # -- parameters ------------------------------------------------------------------------
     def get_params(self) -> dict[str, Any]:
         params = {k: getattr(self, k) for k in (
             "target", "horizon_days", "interval", "n_estimators", "learning_rate",
             "num_leaves", "min_child_samples", "random_state", "objective", "monotone_age",
-            "timing_profile", "level_model", "level_features")}
+            "timing_profile", "level_model", "level_features",
+            "stale_shift")}
         return params
 
     @property
@@ -158,6 +161,11 @@ class EngagementModel:
         # The trees learn the departure from the creator's usual level (trailing median):
         # across creators the level explains most variance, but within a creator what
         # matters is how this post differs, and a residual target keeps that visible.
+        # ...and, with ``stale_shift``, also from a track record frozen up to that many
+        # posts back (``staleness``), as every post after the last known outcome is.
+        stale = staleness.stale_copy(table, getattr(self, "stale_shift", 0), self.random_state)
+        if len(stale):
+            table = pd.concat([table, stale], ignore_index=True)
         label = table["y"].to_numpy(dtype="float64") - self._offset(table)
         dataset = lgb.Dataset(
             self._matrix(table), label=label,
