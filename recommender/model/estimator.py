@@ -50,6 +50,7 @@ HISTORY_BUCKETS = (0, 5, 20)  # n_prev_posts lower edges: cold, short, establish
 # Posts since the creator's last known outcome + 1, lower edges (1 = the very next post).
 DISTANCE_BUCKETS = (1, 2, 4, 8)
 MAX_DISTANCE = 12
+MIN_SCALE = 0.05  # a trailing spread below this (identical outcomes) is no spread to scale by
 LEVEL_MODELS = ("filter", "median")
 _NO_MONOTONE = ("l1", "regression_l1", "mae", "quantile", "mape")  # LightGBM refuses these
 
@@ -75,6 +76,7 @@ class EngagementModel:
         level_model: str = "filter",
         level_features: bool = True,
         stale_shift: int = 12,
+        scaled_intervals: bool = True,
     ) -> None:
         self.target = target
         self.horizon_days = horizon_days
@@ -92,6 +94,7 @@ class EngagementModel:
         self.level_model = level_model
         self.level_features = level_features
         self.stale_shift = stale_shift
+        self.scaled_intervals = scaled_intervals
 
     # -- parameters ------------------------------------------------------------------------
     def get_params(self) -> dict[str, Any]:
@@ -99,7 +102,7 @@ class EngagementModel:
             "target", "horizon_days", "interval", "n_estimators", "learning_rate",
             "num_leaves", "min_child_samples", "random_state", "objective", "monotone_age",
             "timing_profile", "level_model", "level_features",
-            "stale_shift")}
+            "stale_shift", "scaled_intervals")}
         return params
 
     @property
@@ -161,17 +164,20 @@ class EngagementModel:
         # The trees learn the departure from the creator's usual level (trailing median):
         # across creators the level explains most variance, but within a creator what
         # matters is how this post differs, and a residual target keeps that visible.
-        # ...and, with ``stale_shift``, also from a track record frozen up to that many
-        # posts back (``staleness``), as every post after the last known outcome is.
-        stale = staleness.stale_copy(table, getattr(self, "stale_shift", 0), self.random_state)
-        if len(stale):
-            table = pd.concat([table, stale], ignore_index=True)
+        table = self._training_rows(table)
         label = table["y"].to_numpy(dtype="float64") - self._offset(table)
         dataset = lgb.Dataset(
             self._matrix(table), label=label,
             categorical_feature=self.categorical_features_, free_raw_data=True,
         )
         return lgb.train(self.lgb_params(), dataset, num_boost_round=self.n_estimators)
+
+    def _training_rows(self, table: pd.DataFrame) -> pd.DataFrame:
+        """``table`` and, with ``stale_shift``, each row again with its creator's track
+        record frozen up to that many posts back (``staleness``), as every post after the
+        last known outcome sees it."""
+        stale = staleness.stale_copy(table, getattr(self, "stale_shift", 0), self.random_state)
+        return pd.concat([table, stale], ignore_index=True) if len(stale) else table
 
     def lgb_params(self) -> dict[str, Any]:
         """LightGBM's parameters for the trees (also what ``recommender.distributed``
@@ -264,6 +270,7 @@ class EngagementModel:
         swapped for those of the creator's post k - 1 posts before, k = 1..MAX_DISTANCE, so
         the intervals widen as the creator drifts from what was last known."""
         alpha = (1 - self.interval) / 2
+        unit = self._unit(table) if getattr(self, "scaled_intervals", False) else None
         stale_columns = ["baseline", *[c for c in self.feature_names_
                                        if c.startswith("eng_")]]
         level_columns = [c for c in level.COLUMNS if c in table]
@@ -284,6 +291,7 @@ class EngagementModel:
                 then = grouped_t.shift(shift)[calibration].to_numpy(dtype="float64")
                 replay = level.advance(replay, (now - then) / NS_PER_DAY)
             residual = y - (self._offset(replay) + early.predict(self._matrix(replay)))
+            residual = residual / self._scale(replay, unit)
             ok = np.isfinite(residual) & replay["baseline"].notna().to_numpy()
             if shift == 0:
                 ok = np.isfinite(residual)  # the rows as they are, new creators included
@@ -302,7 +310,31 @@ class EngagementModel:
                              "low": float(np.quantile(source, alpha)),
                              "high": float(np.quantile(source, 1 - alpha)),
                              "n": int(len(mine))})
-        return pd.DataFrame(rows)
+        out = pd.DataFrame(rows)
+        if unit is not None:
+            out["unit"] = unit
+        return out
+
+    def _unit(self, table: pd.DataFrame) -> float:
+        """The scale of rows without a track record of their own: the median row's."""
+        scale = self._scale(table, np.nan)
+        finite = scale[np.isfinite(scale)]
+        return float(np.median(finite)) if len(finite) else 1.0
+
+    def _scale(self, table: pd.DataFrame, unit: float | None) -> np.ndarray:
+        """Each row's interval scale (log scale; 1 for unscaled intervals): the spread of
+        its creator's recent outcomes (trailing std) and the level's own uncertainty
+        (``level_sd``, growing with distance from the last known outcome) combined, ``unit``
+        where the creator has too few known outcomes for a spread."""
+        if unit is None:
+            return np.ones(len(table))
+        spread = f"eng_std_last{self.config.baseline_window}"
+        sd = (table[spread].to_numpy(dtype="float64") if spread in table
+              else np.full(len(table), np.nan))
+        own = (table["level_sd"].fillna(0).to_numpy(dtype="float64") if "level_sd" in table
+               else np.zeros(len(table)))
+        scale = np.sqrt(sd * sd + own * own)
+        return np.where(np.isfinite(scale) & (scale > MIN_SCALE), scale, unit)
 
     # -- predicting ------------------------------------------------------------------------
     def predict_table(self, table: pd.DataFrame, n_threads: int = 0) -> np.ndarray:
@@ -328,12 +360,16 @@ class EngagementModel:
                else np.ones(len(table)))
         known = table["n_prev_posts"].fillna(0).to_numpy(dtype="float64") - (far - 1)
         keys = pd.MultiIndex.from_arrays([_bucket(table), _distance_bucket(far)])
-        low = pred + offsets["low"].reindex(keys).to_numpy()
-        high = pred + offsets["high"].reindex(keys).to_numpy()
+        # Scaled intervals (``unit`` in the table): quantiles in units of each row's scale.
+        unit = (float(self.intervals_["unit"].iloc[0]) if "unit" in self.intervals_
+                else None)
+        scale = self._scale(table, unit)
+        low = pred + scale * offsets["low"].reindex(keys).to_numpy()
+        high = pred + scale * offsets["high"].reindex(keys).to_numpy()
         # Nothing known of the creator's own outcomes: no narrower than any interval here.
         unknown = known <= 0
-        low[unknown] = pred[unknown] + float(offsets["low"].min())
-        high[unknown] = pred[unknown] + float(offsets["high"].max())
+        low[unknown] = pred[unknown] + scale[unknown] * float(offsets["low"].min())
+        high[unknown] = pred[unknown] + scale[unknown] * float(offsets["high"].max())
         return low, high
 
     def predict(self, queries: pd.DataFrame, data: StoreData) -> pd.DataFrame:
