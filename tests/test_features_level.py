@@ -128,7 +128,7 @@ def test_the_training_table_carries_the_level_and_the_model_predicts_from_it() -
     assert first[LEVEL_COLUMNS].isna().all().all()  # nothing known before a first post
     rest = table.drop(first.index)
     assert rest["level"].notna().mean() > 0.9 and (rest["level_sd"].dropna() > 0).all()
-    model = EngagementModel(n_estimators=5).fit_table(table)
+    model = EngagementModel(n_estimators=5, level_model="filter").fit_table(table)
     offset = model.level(table)
     expected = table["level"].fillna(model.population_baseline_).to_numpy()
     np.testing.assert_allclose(offset, expected)

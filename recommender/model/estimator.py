@@ -73,9 +73,9 @@ class EngagementModel:
         monotone_age: bool = True,
         feature_config: FeatureConfig | None = None,
         timing_profile: bool = True,
-        level_model: str = "filter",
-        level_features: bool = True,
-        stale_shift: int = 12,
+        level_model: str = "median",
+        level_features: bool = False,
+        stale_shift: int = 0,
         scaled_intervals: bool = True,
     ) -> None:
         self.target = target
