@@ -142,3 +142,21 @@ def test_the_training_table_carries_the_level_and_the_model_predicts_from_it() -
     np.testing.assert_allclose(old.level(table), out["baseline"])
     with pytest.raises(UsageError, match="unknown level_model 'kalman'"):
         EngagementModel(level_model="kalman").fit_table(table)
+
+
+def test_intervals_widen_with_the_creators_spread_and_the_levels_uncertainty() -> None:
+    table = preprocess(_WORLD)
+    model = EngagementModel(n_estimators=5).fit_table(table)
+    assert (model.intervals_["unit"] > 0).all()
+    rows = table[table["eng_std_last20"].notna()].tail(20).copy()
+    base = model.predict_features(rows)
+    wider = rows.assign(eng_std_last20=rows["eng_std_last20"] * 2,
+                        level_sd=rows["level_sd"] * 2)
+    out = model.predict_features(wider)
+    assert ((out["high"] - out["low"]) > (base["high"] - base["low"]) * 1.5).all()
+    plain = EngagementModel(n_estimators=5, scaled_intervals=False).fit_table(table)
+    assert "unit" not in plain.intervals_
+    got = plain.predict_features(wider)
+    np.testing.assert_allclose(got["high"] - got["low"],
+                               plain.predict_features(rows)["high"]
+                               - plain.predict_features(rows)["low"])
