@@ -67,6 +67,7 @@ class DaskTrees(EngagementModel):
         ld = lightgbm_dask()
         # Workers that ran backtest folds imported LightGBM lean too (``model._lgb``).
         self._client.run(_ready_on_worker)
+        table = self._training_rows(table)
         label = table["y"].to_numpy(dtype="float64") - self._offset(table)
         matrix = self._matrix(table).reset_index(drop=True)
         workers = max(1, len(self._client.scheduler_info().get("workers", {})))

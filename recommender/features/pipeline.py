@@ -17,6 +17,7 @@ from recommender.features import (
     content,
     hashtags,
     history,
+    level,
     profile,
     slots,
     timing,
@@ -27,7 +28,7 @@ from recommender.features.context import NS_PER_DAY, Context, to_ns
 from recommender.features.store_side import StoreSide, build_context
 from recommender.store import StoreData
 
-_FAMILIES = (timing, content, hashtags, trends, history, profile, slots, activity)
+_FAMILIES = (timing, content, hashtags, trends, history, level, profile, slots, activity)
 KEY_COLUMNS = ["creator", "post_id", "posted_at"]
 
 
@@ -120,7 +121,7 @@ def _table(ctx: Context, age_days: np.ndarray, keys: bool = True) -> pd.DataFram
     """Feature columns (+ ``baseline``), led by ``creator, posted_at`` if ``keys``."""
     q = ctx.queries
     values: dict[str, np.ndarray] = {}
-    for family in (timing, content, hashtags, trends, history, profile):
+    for family in (timing, content, hashtags, trends, history, level, profile):
         values.update(family.compute(ctx))
     values.update(slots.compute(ctx, values["local_hour"], values["local_weekday"]))
     values.update(activity.compute(ctx, values["local_hour"]))

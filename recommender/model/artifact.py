@@ -261,6 +261,10 @@ def _check_intervals(path: Path, manifest: dict[str, Any], intervals: pd.DataFra
     if ((intervals["n"] < 0).any() or (intervals["min_prev_posts"] < 0).any()
             or (intervals["min_distance"] < 1).any()):
         raise ModelError(f"{file}: negative counts in the interval table; {_RETRAIN}")
+    unit = intervals["unit"] if "unit" in intervals else pd.Series([1.0])
+    if not (unit.notna() & (unit > 0) & (unit < 1e6)).all():
+        raise ModelError(f"{file}: the interval scale unit is not a positive number; "
+                         f"{_RETRAIN}")
     recorded = manifest.get("conformal_quantiles")
     if recorded != intervals.to_dict(orient="records"):
         raise ModelError(f"{path / MANIFEST}: conformal_quantiles disagree with "
@@ -295,6 +299,8 @@ def _read_lookup(path: Path, name: str) -> pd.DataFrame:
 def params_from_manifest(manifest: dict[str, Any]) -> dict[str, Any]:
     """The estimator's constructor arguments recorded in a manifest."""
     params = dict(manifest.get("params", {}))
+    # Models saved before the level filter learned their trees against the trailing median.
+    params.setdefault("level_model", "median")
     config = dict(manifest.get("feature_config", {}))
     for key, value in config.items():
         if isinstance(value, list):

@@ -1,9 +1,11 @@
 """The engagement model: LightGBM on the leakage-safe training table, with intervals.
 
-Prediction (log scale) = the creator's level (trailing median; the population median without
-history) + the creator's timing profile at the post's slot (``recommender.model.timing``: one
-smooth, partially pooled, out-of-sample-checked estimate; 0 where timing barely matters) +
-the trees' part (content, trends, cadence, momentum: every feature but the clock ones).
+Prediction (log scale) = the creator's level (``level_model="filter"``: the robust
+local-level-with-trend filter of ``features.level``, extrapolated to the post; ``"median"``:
+the trailing median; the population median without history) + the creator's timing
+profile at the post's slot (``recommender.model.timing``: one smooth, partially pooled,
+out-of-sample-checked estimate; 0 where timing barely matters) + the trees' part (content,
+trends, cadence, momentum: every feature but the clock ones).
 
 Intervals are split-conformal: ``fit`` first trains on all but each creator's latest 20% of
 posts, measures the residuals on those (each creator's next posts, as real use and a
@@ -32,11 +34,13 @@ from recommender.features import (
     config_for_target,
     feature_names,
     featurize,
+    level,
     preprocess,
 )
+from recommender.features.context import NS_PER_DAY, to_ns
 from recommender.features.history import DISTANCE
 from recommender.features.profile import AFTER_POST
-from recommender.model import _lgb
+from recommender.model import _lgb, staleness
 from recommender.model.timing import TimingProfile
 from recommender.store import StoreData, fingerprint_posts
 
@@ -46,6 +50,8 @@ HISTORY_BUCKETS = (0, 5, 20)  # n_prev_posts lower edges: cold, short, establish
 # Posts since the creator's last known outcome + 1, lower edges (1 = the very next post).
 DISTANCE_BUCKETS = (1, 2, 4, 8)
 MAX_DISTANCE = 12
+MIN_SCALE = 0.05  # a trailing spread below this (identical outcomes) is no spread to scale by
+LEVEL_MODELS = ("filter", "median")
 _NO_MONOTONE = ("l1", "regression_l1", "mae", "quantile", "mape")  # LightGBM refuses these
 
 
@@ -67,6 +73,10 @@ class EngagementModel:
         monotone_age: bool = True,
         feature_config: FeatureConfig | None = None,
         timing_profile: bool = True,
+        level_model: str = "median",
+        level_features: bool = False,
+        stale_shift: int = 0,
+        scaled_intervals: bool = True,
     ) -> None:
         self.target = target
         self.horizon_days = horizon_days
@@ -81,13 +91,18 @@ class EngagementModel:
         self.monotone_age = monotone_age
         self.feature_config = feature_config
         self.timing_profile = timing_profile
+        self.level_model = level_model
+        self.level_features = level_features
+        self.stale_shift = stale_shift
+        self.scaled_intervals = scaled_intervals
 
     # -- parameters ------------------------------------------------------------------------
     def get_params(self) -> dict[str, Any]:
         params = {k: getattr(self, k) for k in (
             "target", "horizon_days", "interval", "n_estimators", "learning_rate",
             "num_leaves", "min_child_samples", "random_state", "objective", "monotone_age",
-            "timing_profile")}
+            "timing_profile", "level_model", "level_features",
+            "stale_shift", "scaled_intervals")}
         return params
 
     @property
@@ -103,6 +118,9 @@ class EngagementModel:
             raise UsageError(f"interval {self.interval} must be in [0.5, 1)")
         if self.n_estimators < 1 or self.learning_rate <= 0 or self.num_leaves < 2:
             raise UsageError("n_estimators >= 1, learning_rate > 0 and num_leaves >= 2 required")
+        if self.level_model not in LEVEL_MODELS:
+            raise UsageError(f"unknown level_model {self.level_model!r}; choose one of "
+                             f"{', '.join(LEVEL_MODELS)}")
 
     # -- fitting ---------------------------------------------------------------------------
     def fit(self, data: StoreData) -> EngagementModel:
@@ -119,8 +137,10 @@ class EngagementModel:
                 f"only {len(table)} posts with a known outcome; at least {MIN_ROWS} are needed "
                 "to train (ingest more history)"
             )
-        clock = set(clock_features(self.config)) if self.timing_profile else set()
-        self.feature_names_ = [n for n in feature_names(self.config) if n not in clock]
+        left_out = set(clock_features(self.config)) if self.timing_profile else set()
+        if not self.level_features:
+            left_out |= set(level.names(self.config))
+        self.feature_names_ = [n for n in feature_names(self.config) if n not in left_out]
         self.categorical_features_ = [n for n in categorical_features(self.config)
                                       if n in self.feature_names_]
         self.categories_ = {name: sorted(int(v) for v in table[name].dropna().unique())
@@ -144,12 +164,20 @@ class EngagementModel:
         # The trees learn the departure from the creator's usual level (trailing median):
         # across creators the level explains most variance, but within a creator what
         # matters is how this post differs, and a residual target keeps that visible.
+        table = self._training_rows(table)
         label = table["y"].to_numpy(dtype="float64") - self._offset(table)
         dataset = lgb.Dataset(
             self._matrix(table), label=label,
             categorical_feature=self.categorical_features_, free_raw_data=True,
         )
         return lgb.train(self.lgb_params(), dataset, num_boost_round=self.n_estimators)
+
+    def _training_rows(self, table: pd.DataFrame) -> pd.DataFrame:
+        """``table`` and, with ``stale_shift``, each row again with its creator's track
+        record frozen up to that many posts back (``staleness``), as every post after the
+        last known outcome sees it."""
+        stale = staleness.stale_copy(table, getattr(self, "stale_shift", 0), self.random_state)
+        return pd.concat([table, stale], ignore_index=True) if len(stale) else table
 
     def lgb_params(self) -> dict[str, Any]:
         """LightGBM's parameters for the trees (also what ``recommender.distributed``
@@ -195,11 +223,25 @@ class EngagementModel:
         return self._train(table)
 
     def level(self, table: pd.DataFrame) -> np.ndarray:
-        """The creator's usual level: trailing median, population median without history."""
+        """The creator's level, the offset the trees learn the departure from: the filter's
+        level extrapolated to the post (``level_model="filter"``) or the trailing median;
+        the population median without history. 0 for the ``lift`` target."""
         if self.target == "lift":
             return np.zeros(len(table))
-        baseline = table["baseline"].astype("float64").fillna(self.population_baseline_)
-        return baseline.to_numpy()
+        column = "level" if getattr(self, "level_model", "median") == "filter" else "baseline"
+        if column not in table:
+            column = "baseline"
+        return (table[column].astype("float64").fillna(self.population_baseline_)
+                .to_numpy())
+
+    def baseline(self, table: pd.DataFrame) -> np.ndarray:
+        """The usual post lifts are measured against: the trailing median (population median
+        without history); 0 for ``lift``. Kept apart from ``level`` so "lift vs your usual
+        post" means what it always did, whichever level the model predicts from."""
+        if self.target == "lift":
+            return np.zeros(len(table))
+        return (table["baseline"].astype("float64").fillna(self.population_baseline_)
+                .to_numpy())
 
     def timing_part(self, table: pd.DataFrame) -> np.ndarray:
         """The creator's timing profile at each row's local slot (log scale; 0 without one)."""
@@ -228,18 +270,28 @@ class EngagementModel:
         swapped for those of the creator's post k - 1 posts before, k = 1..MAX_DISTANCE, so
         the intervals widen as the creator drifts from what was last known."""
         alpha = (1 - self.interval) / 2
+        unit = self._unit(table) if getattr(self, "scaled_intervals", False) else None
         stale_columns = ["baseline", *[c for c in self.feature_names_
                                        if c.startswith("eng_")]]
+        level_columns = [c for c in level.COLUMNS if c in table]
+        stale_columns += level_columns
         creator = table["creator"].astype(str).to_numpy()
         y = table["y"].to_numpy(dtype="float64")[calibration]
         history = _bucket(table[calibration])
         late = table[calibration].reset_index(drop=True)
         grouped = table[stale_columns].groupby(creator)
+        times = pd.Series(to_ns(table["posted_at"]).astype("float64"))
+        grouped_t = times.groupby(creator)
+        now = times[calibration].to_numpy()
         parts = []
         for shift in range(MAX_DISTANCE):
             replay = late.copy()
             replay[stale_columns] = grouped.shift(shift)[calibration].to_numpy()
+            if level_columns and shift:
+                then = grouped_t.shift(shift)[calibration].to_numpy(dtype="float64")
+                replay = level.advance(replay, (now - then) / NS_PER_DAY)
             residual = y - (self._offset(replay) + early.predict(self._matrix(replay)))
+            residual = residual / self._scale(replay, unit)
             ok = np.isfinite(residual) & replay["baseline"].notna().to_numpy()
             if shift == 0:
                 ok = np.isfinite(residual)  # the rows as they are, new creators included
@@ -258,7 +310,31 @@ class EngagementModel:
                              "low": float(np.quantile(source, alpha)),
                              "high": float(np.quantile(source, 1 - alpha)),
                              "n": int(len(mine))})
-        return pd.DataFrame(rows)
+        out = pd.DataFrame(rows)
+        if unit is not None:
+            out["unit"] = unit
+        return out
+
+    def _unit(self, table: pd.DataFrame) -> float:
+        """The scale of rows without a track record of their own: the median row's."""
+        scale = self._scale(table, np.nan)
+        finite = scale[np.isfinite(scale)]
+        return float(np.median(finite)) if len(finite) else 1.0
+
+    def _scale(self, table: pd.DataFrame, unit: float | None) -> np.ndarray:
+        """Each row's interval scale (log scale; 1 for unscaled intervals): the spread of
+        its creator's recent outcomes (trailing std) and the level's own uncertainty
+        (``level_sd``, growing with distance from the last known outcome) combined, ``unit``
+        where the creator has too few known outcomes for a spread."""
+        if unit is None:
+            return np.ones(len(table))
+        spread = f"eng_std_last{self.config.baseline_window}"
+        sd = (table[spread].to_numpy(dtype="float64") if spread in table
+              else np.full(len(table), np.nan))
+        own = (table["level_sd"].fillna(0).to_numpy(dtype="float64") if "level_sd" in table
+               else np.zeros(len(table)))
+        scale = np.sqrt(sd * sd + own * own)
+        return np.where(np.isfinite(scale) & (scale > MIN_SCALE), scale, unit)
 
     # -- predicting ------------------------------------------------------------------------
     def predict_table(self, table: pd.DataFrame, n_threads: int = 0) -> np.ndarray:
@@ -284,12 +360,16 @@ class EngagementModel:
                else np.ones(len(table)))
         known = table["n_prev_posts"].fillna(0).to_numpy(dtype="float64") - (far - 1)
         keys = pd.MultiIndex.from_arrays([_bucket(table), _distance_bucket(far)])
-        low = pred + offsets["low"].reindex(keys).to_numpy()
-        high = pred + offsets["high"].reindex(keys).to_numpy()
+        # Scaled intervals (``unit`` in the table): quantiles in units of each row's scale.
+        unit = (float(self.intervals_["unit"].iloc[0]) if "unit" in self.intervals_
+                else None)
+        scale = self._scale(table, unit)
+        low = pred + scale * offsets["low"].reindex(keys).to_numpy()
+        high = pred + scale * offsets["high"].reindex(keys).to_numpy()
         # Nothing known of the creator's own outcomes: no narrower than any interval here.
         unknown = known <= 0
-        low[unknown] = pred[unknown] + float(offsets["low"].min())
-        high[unknown] = pred[unknown] + float(offsets["high"].max())
+        low[unknown] = pred[unknown] + scale[unknown] * float(offsets["low"].min())
+        high[unknown] = pred[unknown] + scale[unknown] * float(offsets["high"].max())
         return low, high
 
     def predict(self, queries: pd.DataFrame, data: StoreData) -> pd.DataFrame:
@@ -300,7 +380,7 @@ class EngagementModel:
     def predict_features(self, table: pd.DataFrame, n_threads: int = 0) -> pd.DataFrame:
         pred = self.predict_table(table, n_threads)
         low, high = self.interval_table(table, pred)
-        baseline = self.level(table)
+        baseline = self.baseline(table)
         out = pd.DataFrame(
             {"predicted": pred, "low": low, "high": high, "baseline": baseline,
              "lift": pred - baseline},
