@@ -86,10 +86,12 @@ def activity_table(rng: np.random.Generator, creator: pd.Series, followers_daily
                               creator["best_weekday"], creator["timing_strength"])
     followers = followers_daily.reindex(moments.normalize()).to_numpy(dtype=float)
     active = followers * ACTIVE_SHARE * awake * np.exp(timing) * rng.lognormal(0, 0.08, len(hour))
+    # A world shorter than the window has no followers (NaN) on its first days: no rows.
+    known = np.isfinite(active)
     frame = pd.DataFrame({
-        "creator": creator["creator"], "date": moments.normalize(),
-        "weekday": moments.day_of_week, "hour": moments.hour,
-        "active_followers": np.round(active).astype(int), "source": SOURCE,
+        "creator": creator["creator"], "date": moments.normalize()[known],
+        "weekday": moments.day_of_week[known], "hour": moments.hour[known],
+        "active_followers": np.round(active[known]).astype(int), "source": SOURCE,
     })
     return schema.conform(frame, "follower_activity")
 

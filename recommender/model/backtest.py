@@ -30,14 +30,15 @@ from recommender.errors import TrainingError, UsageError
 from recommender.features import FeatureConfig, preprocess
 from recommender.features.history import DISTANCE
 from recommender.model.baselines import BASELINES, baseline_predictions
-from recommender.model.estimator import HISTORY_BUCKETS, EngagementModel
+from recommender.model.estimator import EngagementModel
+from recommender.model.intervals import HISTORY_BUCKETS
 from recommender.model.metrics import score_all
 from recommender.store import StoreData, post_keys
 
 PROTOCOLS = ("expanding", "holdout")
 HOLDOUT_SHARE = 0.2
 HOLDOUT_MIN_AGE_DAYS = 3.0
-# Names of estimator.HISTORY_BUCKETS (the creator's earlier posts, at the row).
+# Names of intervals.HISTORY_BUCKETS (the creator's earlier posts, at the row).
 HISTORY_NAMES = ("cold", "short", "established")
 
 

@@ -10,7 +10,7 @@ trends, cadence, momentum: every feature but the clock ones).
 Intervals are split-conformal: ``fit`` first trains on all but each creator's latest 20% of
 posts, measures the residuals on those (each creator's next posts, as real use and a
 fixed-origin hold-out are), then refits on everything. The residual quantiles are kept per
-history bucket and distance from the last known outcome (see ``_conformal``), so a creator
+history bucket and distance from the last known outcome (``intervals.conformal``), so a creator
 with three earlier posts gets the wider interval that such rows earned in calibration. The
 calibration model sees other creators' later posts (never the row's own creator's): the
 intervals can be a little optimistic, which the fixed-origin coverage figures measure.
@@ -37,20 +37,13 @@ from recommender.features import (
     level,
     preprocess,
 )
-from recommender.features.context import NS_PER_DAY, to_ns
-from recommender.features.history import DISTANCE
 from recommender.features.profile import AFTER_POST
-from recommender.model import _lgb, staleness
+from recommender.model import _lgb, intervals, staleness
 from recommender.model.timing import TimingProfile
 from recommender.store import StoreData, fingerprint_posts
 
 MIN_ROWS = 40
 CALIBRATION_SHARE = 0.2
-HISTORY_BUCKETS = (0, 5, 20)  # n_prev_posts lower edges: cold, short, established
-# Posts since the creator's last known outcome + 1, lower edges (1 = the very next post).
-DISTANCE_BUCKETS = (1, 2, 4, 8)
-MAX_DISTANCE = 12
-MIN_SCALE = 0.05  # a trailing spread below this (identical outcomes) is no spread to scale by
 LEVEL_MODELS = ("filter", "median")
 _NO_MONOTONE = ("l1", "regression_l1", "mae", "quantile", "mape")  # LightGBM refuses these
 
@@ -147,9 +140,9 @@ class EngagementModel:
                             for name in self.categorical_features_}
         table = table.sort_values("posted_at", kind="stable").reset_index(drop=True)
         self.population_baseline_ = float(np.nanmedian(table["y"]))
-        calibration = _latest_per_creator(table, CALIBRATION_SHARE)
+        calibration = intervals.latest_per_creator(table, CALIBRATION_SHARE, MIN_ROWS // 2)
         early = self._fit_parts(table[~calibration])
-        self.intervals_ = self._conformal(table, calibration, early)
+        self.intervals_ = intervals.conformal(self, table, calibration, early)
         self.booster_ = self._fit_parts(table)
         self.training_window_ = (table["posted_at"].min(), table["posted_at"].max())
         self.n_rows_ = len(table)
@@ -258,84 +251,6 @@ class EngagementModel:
     def _matrix(self, table: pd.DataFrame) -> pd.DataFrame:
         return table[self.feature_names_].astype("float64")
 
-    def _conformal(self, table: pd.DataFrame, calibration: np.ndarray, early: Any
-                   ) -> pd.DataFrame:
-        """Residual quantiles per history bucket x distance from the last known outcome.
-
-        A post predicted k posts after its creator's last known outcome (a fixed-origin
-        hold-out, or the posts still unsettled at suggest time) sees the creator's track
-        record as it was k - 1 posts earlier. The calibration rows (each creator's latest
-        20%, as a hold-out and the next posts are; scored by a model fitted on the rest)
-        replay that: their level and outcome-history features
-        swapped for those of the creator's post k - 1 posts before, k = 1..MAX_DISTANCE, so
-        the intervals widen as the creator drifts from what was last known."""
-        alpha = (1 - self.interval) / 2
-        unit = self._unit(table) if getattr(self, "scaled_intervals", False) else None
-        stale_columns = ["baseline", *[c for c in self.feature_names_
-                                       if c.startswith("eng_")]]
-        level_columns = [c for c in level.COLUMNS if c in table]
-        stale_columns += level_columns
-        creator = table["creator"].astype(str).to_numpy()
-        y = table["y"].to_numpy(dtype="float64")[calibration]
-        history = _bucket(table[calibration])
-        late = table[calibration].reset_index(drop=True)
-        grouped = table[stale_columns].groupby(creator)
-        times = pd.Series(to_ns(table["posted_at"]).astype("float64"))
-        grouped_t = times.groupby(creator)
-        now = times[calibration].to_numpy()
-        parts = []
-        for shift in range(MAX_DISTANCE):
-            replay = late.copy()
-            replay[stale_columns] = grouped.shift(shift)[calibration].to_numpy()
-            if level_columns and shift:
-                then = grouped_t.shift(shift)[calibration].to_numpy(dtype="float64")
-                replay = level.advance(replay, (now - then) / NS_PER_DAY)
-            residual = y - (self._offset(replay) + early.predict(self._matrix(replay)))
-            residual = residual / self._scale(replay, unit)
-            ok = np.isfinite(residual) & replay["baseline"].notna().to_numpy()
-            if shift == 0:
-                ok = np.isfinite(residual)  # the rows as they are, new creators included
-            parts.append(pd.DataFrame({"history": history[ok], "distance": _distance_bucket(
-                np.full(int(ok.sum()), shift + 1)), "residual": residual[ok]}))
-        pool = pd.concat(parts, ignore_index=True)
-        rows = []
-        for edge in HISTORY_BUCKETS:
-            for far in DISTANCE_BUCKETS:
-                at = pool["distance"] == far
-                mine = pool.loc[at & (pool["history"] == edge), "residual"]
-                # Too few: pool the history buckets at this distance, then everything.
-                source = next((r for r in (mine, pool.loc[at, "residual"], pool["residual"])
-                               if len(r) >= 30), pool["residual"])
-                rows.append({"min_prev_posts": edge, "min_distance": far,
-                             "low": float(np.quantile(source, alpha)),
-                             "high": float(np.quantile(source, 1 - alpha)),
-                             "n": int(len(mine))})
-        out = pd.DataFrame(rows)
-        if unit is not None:
-            out["unit"] = unit
-        return out
-
-    def _unit(self, table: pd.DataFrame) -> float:
-        """The scale of rows without a track record of their own: the median row's."""
-        scale = self._scale(table, np.nan)
-        finite = scale[np.isfinite(scale)]
-        return float(np.median(finite)) if len(finite) else 1.0
-
-    def _scale(self, table: pd.DataFrame, unit: float | None) -> np.ndarray:
-        """Each row's interval scale (log scale; 1 for unscaled intervals): the spread of
-        its creator's recent outcomes (trailing std) and the level's own uncertainty
-        (``level_sd``, growing with distance from the last known outcome) combined, ``unit``
-        where the creator has too few known outcomes for a spread."""
-        if unit is None:
-            return np.ones(len(table))
-        spread = f"eng_std_last{self.config.baseline_window}"
-        sd = (table[spread].to_numpy(dtype="float64") if spread in table
-              else np.full(len(table), np.nan))
-        own = (table["level_sd"].fillna(0).to_numpy(dtype="float64") if "level_sd" in table
-               else np.zeros(len(table)))
-        scale = np.sqrt(sd * sd + own * own)
-        return np.where(np.isfinite(scale) & (scale > MIN_SCALE), scale, unit)
-
     # -- predicting ------------------------------------------------------------------------
     def predict_table(self, table: pd.DataFrame, n_threads: int = 0) -> np.ndarray:
         return self._offset(table) + self.tree_part(table, n_threads)
@@ -355,22 +270,8 @@ class EngagementModel:
 
     def interval_table(self, table: pd.DataFrame, pred: np.ndarray
                        ) -> tuple[np.ndarray, np.ndarray]:
-        offsets = self.intervals_.set_index(["min_prev_posts", "min_distance"])
-        far = (table[DISTANCE].fillna(0).to_numpy(dtype="float64") + 1 if DISTANCE in table
-               else np.ones(len(table)))
-        known = table["n_prev_posts"].fillna(0).to_numpy(dtype="float64") - (far - 1)
-        keys = pd.MultiIndex.from_arrays([_bucket(table), _distance_bucket(far)])
-        # Scaled intervals (``unit`` in the table): quantiles in units of each row's scale.
-        unit = (float(self.intervals_["unit"].iloc[0]) if "unit" in self.intervals_
-                else None)
-        scale = self._scale(table, unit)
-        low = pred + scale * offsets["low"].reindex(keys).to_numpy()
-        high = pred + scale * offsets["high"].reindex(keys).to_numpy()
-        # Nothing known of the creator's own outcomes: no narrower than any interval here.
-        unknown = known <= 0
-        low[unknown] = pred[unknown] + scale[unknown] * float(offsets["low"].min())
-        high[unknown] = pred[unknown] + scale[unknown] * float(offsets["high"].max())
-        return low, high
+        """The interval (log scale) around ``pred`` for each row of ``table``."""
+        return intervals.bounds(self, table, pred)
 
     def predict(self, queries: pd.DataFrame, data: StoreData) -> pd.DataFrame:
         """Predicted engagement of hypothetical posts with interval, baseline and lift."""
@@ -413,26 +314,3 @@ class EngagementModel:
             "feature_config": {k: list(v) if isinstance(v, tuple) else v
                                for k, v in asdict(self.config).items()},
         }
-
-
-def _latest_per_creator(table: pd.DataFrame, share: float) -> np.ndarray:
-    """Each creator's latest ``share`` of rows (creators with 5+ rows; ``table`` in time
-    order), or the latest ``share`` of all rows where that leaves too few to fit on."""
-    order = table.groupby("creator", sort=False).cumcount().to_numpy()
-    size = table.groupby("creator", sort=False)["y"].transform("size").to_numpy()
-    mask = (order >= size - np.ceil(size * share - 1e-9)) & (size >= 5)
-    if (~mask).sum() < MIN_ROWS // 2 or mask.sum() < 10:
-        mask = np.arange(len(table)) >= int(len(table) * (1 - share))
-    return mask
-
-
-def _distance_bucket(distance: np.ndarray) -> np.ndarray:
-    edges = np.asarray(DISTANCE_BUCKETS, dtype="float64")
-    value = np.maximum(np.asarray(distance, dtype="float64"), 1.0)
-    return edges[np.searchsorted(edges, value, side="right") - 1].astype(int)
-
-
-def _bucket(table: pd.DataFrame) -> np.ndarray:
-    previous = table["n_prev_posts"].fillna(0).to_numpy(dtype="float64")
-    edges = np.asarray(HISTORY_BUCKETS, dtype="float64")
-    return edges[np.searchsorted(edges, previous, side="right") - 1].astype(int)

@@ -133,8 +133,9 @@ def _validate(frame: pd.DataFrame, data: StoreData, path: str
               ) -> tuple[pd.DataFrame, pd.DataFrame]:
     creator = plan_io.text(frame, "creator")
     creators = Distinct(creator)  # plans repeat creators and sounds: work per distinct
-    zone_of = pd.Series(creators.values, dtype=object).map(
-        timezone_lookup(data.creators)).fillna("UTC").astype(str)
+    zone_of = pd.Series(creators.values, dtype=object).map(timezone_lookup(data.creators))
+    # object first: with no creator known the map is all-NaN float64, which "UTC" cannot fill
+    zone_of = zone_of.astype(object).where(zone_of.notna(), "UTC").astype(str)
     zones = creators.category(zone_of.to_numpy())
     planned = plan_io.parse_planned(plan_io.text(frame, "planned_at"), zones)
     raw_duration = plan_io.text(frame, "duration_s")
