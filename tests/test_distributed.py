@@ -115,6 +115,26 @@ def test_score_cli_with_a_scheduler_address_writes_csv_and_a_dataset(client, wor
                        equal_nan=True)
 
 
+def test_each_connection_announces_the_dashboard_to_whoever_asked(client, world,  # type: ignore[no-untyped-def]
+                                                                   monkeypatch) -> None:
+    heard: list[str] = []
+    address = client.scheduler.address
+    with cluster.announcing(heard.append), cluster.connect(address):
+        pass
+    with cluster.connect(address):  # nobody asked: nothing said
+        pass
+    assert heard == [f"Dask dashboard: {client.dashboard_link}"]
+    # On a terminal the CLI asks: evaluate (as train and ingest) as score does, on stderr.
+    import recommender.cli as cli
+
+    monkeypatch.setattr(cli, "interactive", lambda: True)
+    _, root = world
+    done = runner.invoke(app, ["evaluate", "--scheduler", address, "--data", str(root / "store"),
+                               "--folds", "2"])
+    assert done.exit_code == 0, done.output
+    assert f"Dask dashboard: {client.dashboard_link}" in done.stderr
+
+
 def test_an_unreachable_scheduler_fails_in_one_line(world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     synthetic, root = world
     monkeypatch.setattr(cluster, "CONNECT_TIMEOUT_S", 1)

@@ -88,6 +88,18 @@ def run_and_show(job: Callable[[], Any], as_json: bool, render: Callable[[Any], 
         render(result)
 
 
+def dashboard_notice(address: str | None, as_json: bool):  # type: ignore[no-untyped-def]
+    """A context in which connecting to a Dask cluster prints its dashboard link on stderr
+    (a terminal, no --json, a scheduler given); nothing otherwise."""
+    import contextlib
+
+    if address is None:
+        return contextlib.nullcontext()
+    from recommender.distributed.cluster import announcing
+
+    return announcing(warn if interactive() and not as_json else None)
+
+
 def console(stderr: bool = False):  # type: ignore[no-untyped-def]
     """A rich console that prints text as text: no markup or emoji codes are interpreted,
     so a creator, sound or file name like ``a[/]b`` or ``:x:`` shows as written (and cannot

@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from recommender.cli import DEFAULT_DATA, DEFAULT_MODELS, app, emit_json, fail
+from recommender.cli import DEFAULT_DATA, DEFAULT_MODELS, app, dashboard_notice, emit_json, fail
 from recommender.errors import RecommenderError
 
 
@@ -39,8 +39,9 @@ def evaluate(
         address = scheduler_address(scheduler)
         if plot is not None:
             output_file(plot, (".png", ".svg", ".pdf"), "--plot")
-        report = evaluate_job(data, target, folds, protocol, plot, models_dir=models,
-                              scheduler=address)
+        with dashboard_notice(address, as_json):
+            report = evaluate_job(data, target, folds, protocol, plot, models_dir=models,
+                                  scheduler=address)
     except RecommenderError as error:
         fail(error)
         return

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from recommender.cli import DEFAULT_DATA, app, emit_json, fail, interactive
+from recommender.cli import DEFAULT_DATA, app, dashboard_notice, emit_json, fail, interactive
 from recommender.errors import RecommenderError, UsageError
 
 
@@ -41,17 +41,18 @@ def ingest(
 
     try:
         address = scheduler_address(scheduler)
-        report = ingest_paths(
-            paths,
-            data,
-            fmt=fmt,
-            creator=creator,
-            timezone=timezone,
-            collected_at=_parse_time(collected_at),
-            column_map=_parse_mapping(column),
-            progress=None if as_json or not interactive() else _progress(),
-            scheduler=address,
-        )
+        with dashboard_notice(address, as_json):
+            report = ingest_paths(
+                paths,
+                data,
+                fmt=fmt,
+                creator=creator,
+                timezone=timezone,
+                collected_at=_parse_time(collected_at),
+                column_map=_parse_mapping(column),
+                progress=None if as_json or not interactive() else _progress(),
+                scheduler=address,
+            )
     except RecommenderError as error:
         fail(error)
         return

@@ -7,7 +7,15 @@ from typing import Any
 
 import typer
 
-from recommender.cli import DEFAULT_DATA, DEFAULT_MODELS, app, emit_json, fail, interactive
+from recommender.cli import (
+    DEFAULT_DATA,
+    DEFAULT_MODELS,
+    app,
+    dashboard_notice,
+    emit_json,
+    fail,
+    interactive,
+)
 from recommender.errors import RecommenderError
 
 
@@ -24,7 +32,6 @@ def train(
 ) -> None:
     """Train, backtest by time, and promote the model if it is not worse than the champion."""
     from recommender.distributed import scheduler_address
-    from recommender.model.train import train_job
 
     try:
         address = scheduler_address(scheduler)
@@ -32,16 +39,8 @@ def train(
         fail(error)
         return
     try:
-        if interactive() and not as_json:
-            from rich.progress import Progress
-
-            with Progress(transient=True) as bar:
-                task = bar.add_task("training", total=1.0)
-                report = train_job(data, models, target, force, progress=lambda message, done:
-                                   bar.update(task, completed=done, description=message),
-                                   scheduler=address)
-        else:
-            report = train_job(data, models, target, force, scheduler=address)
+        with dashboard_notice(address, as_json):
+            report = _train(data, models, target, force, as_json, address)
     except RecommenderError as error:
         fail(error)
         return
@@ -51,6 +50,21 @@ def train(
         from recommender.cli import console as make_console
 
         render_train_report(report, make_console())
+
+
+def _train(data: Path, models: Path, target: str, force: bool, as_json: bool,
+           address: str | None) -> Any:
+    from recommender.model.train import train_job
+
+    if interactive() and not as_json:
+        from rich.progress import Progress
+
+        with Progress(transient=True) as bar:
+            task = bar.add_task("training", total=1.0)
+            return train_job(data, models, target, force, progress=lambda message, done:
+                             bar.update(task, completed=done, description=message),
+                             scheduler=address)
+    return train_job(data, models, target, force, scheduler=address)
 
 
 def render_train_report(report: Any, console: Any) -> None:

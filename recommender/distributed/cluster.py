@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from typing import Any
 
 from recommender.errors import ClusterError, UsageError
@@ -20,6 +21,19 @@ from recommender.errors import ClusterError, UsageError
 CONNECT_TIMEOUT_S = 10
 LOCAL = "local"
 WORKERS_ENV = "RECOMMENDER_DASK_WORKERS"
+# Who hears the dashboard link when a command connects (the CLI, on a terminal); the jobs
+# between the command and ``connect`` need not pass it along.
+_ANNOUNCE: ContextVar[Callable[[str], None] | None] = ContextVar("announce", default=None)
+
+
+@contextlib.contextmanager
+def announcing(notify: Callable[[str], None] | None) -> Iterator[None]:
+    """Within this block, each ``connect`` tells ``notify`` the cluster's dashboard link."""
+    token = _ANNOUNCE.set(notify)
+    try:
+        yield
+    finally:
+        _ANNOUNCE.reset(token)
 
 
 @contextlib.contextmanager
@@ -43,6 +57,9 @@ def connect(address: str) -> Iterator[Any]:
             raise ClusterError(f"--scheduler {address}: no Dask scheduler answered within "
                                f"{CONNECT_TIMEOUT_S} s ({type(exc).__name__}); check the "
                                "address and that `dask scheduler` runs there") from exc
+        notify = _ANNOUNCE.get()
+        if notify is not None:
+            notify(f"Dask dashboard: {client.dashboard_link}")
         yield client
 
 

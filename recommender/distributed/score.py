@@ -168,9 +168,7 @@ def score_job(plan: str | Path, data_dir: str | Path, models_dir: str | Path, ad
 
     data = Store(data_dir).load()
     bundle = champion_bundle(models_dir)
-    with cluster.connect(address) as client:
-        if notify is not None:
-            notify(f"Dask dashboard: {client.dashboard_link}")
+    with cluster.announcing(notify), cluster.connect(address) as client:
         result = score_plan_dask(plan, data, bundle, client, progress)
         if out is not None and out.suffix == "":
             write_dataset(client, result.rows, out, progress)
