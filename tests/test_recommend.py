@@ -101,6 +101,8 @@ def test_feature_groups_and_reasons() -> None:
     delta = pd.Series({"timing": 0.2, "sound": -0.1, "hashtags": 0.001, "duration": 0.0,
                        "caption": 0.0, "cadence": 0.0, "history": 5.0})
     assert explain.pick_groups(delta) == ["timing", "sound"]  # history is never a reason
+    # Parts under 1% are left out, even when that leaves one reason (no "+0%" filler).
+    assert explain.pick_groups(pd.Series({**delta, "sound": 0.004})) == ["timing"]
     text = explain.phrase("timing", 0.2, {"slot": "Tue 19:00", "usual_slot": "14:00"})
     assert text == "Tue 19:00: +22% vs your usual slot (14:00)"
 

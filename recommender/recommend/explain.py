@@ -55,21 +55,15 @@ def pct(log_difference: float) -> str:
     return f"{value:+.0f}%"
 
 
-def pick_groups(delta: pd.Series, most: int = 4, least: int = 2,
+def pick_groups(delta: pd.Series, most: int = 4,
                 groups: tuple[str, ...] = ACTIONABLE) -> list[str]:
     """The ``groups`` (actionable ones by default) that move this candidate most, largest
-    first. Groups below MIN_REASON_PCT are left out unless that leaves fewer than ``least``.
-    """
+    first, at most ``most``. Groups below MIN_REASON_PCT are left out, as every screen says
+    (a "+0%" reason was shown to make up a count)."""
     actionable = delta[list(groups)].astype(float)
     order = actionable.abs().sort_values(ascending=False, kind="stable").index
     big = [g for g in order if abs(float(lift_to_percent(actionable[g]))) >= MIN_REASON_PCT]
-    chosen = big[:most]
-    for g in order:
-        if len(chosen) >= least:
-            break
-        if g not in chosen:
-            chosen.append(g)
-    return chosen
+    return big[:most]
 
 
 def hashtags_text(tags: Sequence[str]) -> str:
