@@ -38,7 +38,7 @@ INTERVAL_DEFINITION = (
     "an 80% interval of the sum, simulated from each post's own 80% interval (Student t "
     f"tails, {TAIL_DF:g} degrees of freedom, on the log scale), errors correlated "
     f"{RHO_CREATOR:g} between posts of one creator and independent across creators "
-    "(assumptions, checked on generated worlds: 80-82% of creators' realised totals fell "
+    "(assumptions, checked on generated worlds: 78-82% of creators' realised totals fell "
     "inside); it can sit above the sum of predictions, which adds up typical posts, while a "
     "post that takes off lifts a sum of counts far more than a weak one lowers it.")
 

@@ -19,9 +19,10 @@ Here the total's interval is simulated from per-post error draws:
 its residuals), checked on the fixed-origin hold-out of generated worlds
 (``scripts/plan_intervals.py``, seeds 1-3: each creator's latest 20% of posts as a
 schedule; within-creator correlation of the hold-out residuals 0.04-0.06). There these
-intervals covered 80-82% of the creators' realised totals (misses 5-10% below, 10-12%
-above); with a normal shape 52-65% (28-38% above); the sums of the posts' interval ends
-covered 82-85% but in the wrong place: 0% below, 15-18% above (a sum of skewed counts sits
+intervals covered 78-82% of the creators' realised totals (misses 8-10% below, 10-12%
+above; 2026-12-02, with the scaled per-post intervals); with a normal shape 62-70% (22-30%
+above); the sums of the posts' interval ends covered 82-85% but in the wrong place: 0%
+below, 15-18% above (a sum of skewed counts sits
 higher than the sum of its posts' typical values). Draws use a
 fixed seed, so a plan's figures repeat.
 """
