@@ -43,7 +43,7 @@ from recommender.distributed import cluster
 from recommender.engagement import TARGETS
 from recommender.features.config import FeatureConfig, config_for_target
 from recommender.features.context import Tags, cumulative_counts
-from recommender.features.frames import sound_keys
+from recommender.features.frames import sound_keys, time_order
 from recommender.features.pipeline import preprocess
 from recommender.features.store_side import StoreSide, store_side
 from recommender.store import StoreData
@@ -254,17 +254,6 @@ def _table(side: StoreSide, states: dict[str, Any], target: str) -> pd.DataFrame
 
 
 def _in_table_order(table: pd.DataFrame) -> pd.DataFrame:
-    """Rows by time, tied times by creator and post id (``frames._time_order``'s order):
-    sorted on the times, only the rows sharing a time sorted on the text keys."""
-    t = pd.DatetimeIndex(table["posted_at"]).asi8
-    order = np.argsort(t, kind="stable")
-    ordered = t[order]
-    tied = np.zeros(len(t), dtype=bool)
-    tied[1:] = ordered[1:] == ordered[:-1]
-    tied[:-1] |= tied[1:]
-    if tied.any():
-        rows = order[tied]
-        creator = pd.factorize(table["creator"].to_numpy(dtype=object)[rows], sort=True)[0]
-        post_id = pd.factorize(table["post_id"].to_numpy(dtype=object)[rows], sort=True)[0]
-        order[tied] = rows[np.lexsort((post_id, creator, t[rows]))]
+    """Rows in ``frames.time_order`` (the order of the single-machine table)."""
+    order = time_order(table)
     return table.iloc[order].reset_index(drop=True)

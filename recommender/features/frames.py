@@ -89,11 +89,11 @@ def _snapshot(posts: pd.DataFrame, name: str) -> np.ndarray:
     return (one_value & (span > SNAPSHOT_SPAN_DAYS) & np.isfinite(value)).to_numpy()
 
 
-def _time_order(posts: pd.DataFrame) -> pd.DataFrame:
-    """Posts by time; tied times by creator and post id, so the table does not depend on
-    the store's row order. The permutation is worked out on integer codes first (only the
-    few tied rows pay for the string ordering), then the frame is taken once."""
-    t = to_ns(posts["posted_at"])
+def time_order(frame: pd.DataFrame) -> np.ndarray:
+    """The permutation that puts ``frame``'s rows by time, tied times by creator and post
+    id, so a table does not depend on the store's row order. Worked out on integer codes
+    (only the few tied rows pay for the string ordering)."""
+    t = to_ns(frame["posted_at"])
     order = np.argsort(t, kind="stable")
     t_sorted = t[order]
     tied = np.zeros(len(t), dtype=bool)
@@ -101,9 +101,15 @@ def _time_order(posts: pd.DataFrame) -> pd.DataFrame:
     tied[:-1] |= tied[1:]
     if tied.any():
         rows = order[tied]
-        creator = pd.factorize(posts["creator"].to_numpy(dtype=object)[rows], sort=True)[0]
-        post_id = pd.factorize(posts["post_id"].to_numpy(dtype=object)[rows], sort=True)[0]
+        creator = pd.factorize(frame["creator"].to_numpy(dtype=object)[rows], sort=True)[0]
+        post_id = pd.factorize(frame["post_id"].to_numpy(dtype=object)[rows], sort=True)[0]
         order[tied] = rows[np.lexsort((post_id, creator, t[rows]))]
+    return order
+
+
+def _time_order(posts: pd.DataFrame) -> pd.DataFrame:
+    """Posts in ``time_order``, the frame taken once."""
+    order = time_order(posts)
     if (order == np.arange(len(order))).all():  # the store keeps posts in this order
         return posts
     return posts.iloc[order]
