@@ -124,15 +124,21 @@ def test_each_connection_announces_the_dashboard_to_whoever_asked(client, world,
     with cluster.connect(address):  # nobody asked: nothing said
         pass
     assert heard == [f"Dask dashboard: {client.dashboard_link}"]
-    # On a terminal the CLI asks: evaluate (as train and ingest) as score does, on stderr.
+    # On a terminal the CLI asks, every command the same way (score, evaluate; train and
+    # ingest share the code), on stderr.
     import recommender.cli as cli
 
     monkeypatch.setattr(cli, "interactive", lambda: True)
-    _, root = world
+    synthetic, root = world
     done = runner.invoke(app, ["evaluate", "--scheduler", address, "--data", str(root / "store"),
                                "--folds", "2"])
     assert done.exit_code == 0, done.output
     assert f"Dask dashboard: {client.dashboard_link}" in done.stderr
+    scored = runner.invoke(app, ["score", str(_plan(synthetic, root, 20, seed=4)), "--scheduler",
+                                 address, "--data", str(root / "store"), "--models",
+                                 str(root / "models")])
+    assert scored.exit_code == 0, scored.output
+    assert f"Dask dashboard: {client.dashboard_link}" in scored.stderr
 
 
 def test_an_unreachable_scheduler_fails_in_one_line(world, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -54,7 +54,7 @@ def score(
 
 def _score_on_dask(plan: Path, out: Path | None, as_json: bool, data: Path, models: Path,
                    address: str) -> None:
-    from recommender.cli import interactive, warn
+    from recommender.cli import dashboard_notice, interactive
     from recommender.distributed.score import score_job
     from recommender.outputs import output_file
     from recommender.recommend.plan_io import FORMATS, plan_format
@@ -65,8 +65,8 @@ def _score_on_dask(plan: Path, out: Path | None, as_json: bool, data: Path, mode
         if out is not None and out.suffix:  # no suffix: a folder for a Parquet dataset
             plan_format(out)
             output_file(out, FORMATS, "--out")
-        return score_job(plan, data, models, address, out, progress=show,
-                         notify=warn if show else None)
+        with dashboard_notice(address, as_json):
+            return score_job(plan, data, models, address, out, progress=show)
 
     run_and_show(run, as_json, lambda result: _render(result, out))
 

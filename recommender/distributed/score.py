@@ -159,8 +159,7 @@ def _score_partition(part: pd.DataFrame, bundle: ModelBundle, store: Broadcast,
 
 
 def score_job(plan: str | Path, data_dir: str | Path, models_dir: str | Path, address: str,
-              out: Path | None = None, progress: bool = False,
-              notify: Any = None) -> single.ScoreResult:
+              out: Path | None = None, progress: bool = False) -> single.ScoreResult:
     """The job behind ``score --scheduler``: connect, score, and write ``out`` (a file as on
     one machine, or a directory without a suffix: a Parquet dataset written by the workers,
     one file per partition, in plan order)."""
@@ -168,7 +167,7 @@ def score_job(plan: str | Path, data_dir: str | Path, models_dir: str | Path, ad
 
     data = Store(data_dir).load()
     bundle = champion_bundle(models_dir)
-    with cluster.announcing(notify), cluster.connect(address) as client:
+    with cluster.connect(address) as client:
         result = score_plan_dask(plan, data, bundle, client, progress)
         if out is not None and out.suffix == "":
             write_dataset(client, result.rows, out, progress)
