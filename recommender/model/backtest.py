@@ -31,7 +31,7 @@ from recommender.features import FeatureConfig, preprocess
 from recommender.features.history import DISTANCE
 from recommender.model.baselines import BASELINES, baseline_predictions
 from recommender.model.estimator import EngagementModel
-from recommender.model.intervals import HISTORY_BUCKETS
+from recommender.model.intervals import HISTORY_BUCKETS, history_bucket
 from recommender.model.metrics import score_all
 from recommender.store import StoreData, post_keys
 
@@ -67,16 +67,15 @@ class BacktestResult:
         p = self.predictions
         if p.empty or "n_prev_posts" not in p:
             return []
-        edges = np.asarray(HISTORY_BUCKETS, dtype="float64")
-        earlier = p["n_prev_posts"].fillna(0).to_numpy(dtype="float64")
-        bucket = np.searchsorted(edges, earlier, side="right") - 1
+        edges = HISTORY_BUCKETS
+        bucket = history_bucket(p)  # each row's bucket, as its interval was calibrated
         out = []
         for i, name in enumerate(HISTORY_NAMES):
-            top = f"-{int(edges[i + 1]) - 1}" if i + 1 < len(edges) else "+"
-            rows = p[bucket == i]
+            top = f"-{edges[i + 1] - 1}" if i + 1 < len(edges) else "+"
+            rows = p[bucket == edges[i]]
             methods = (_metrics(rows).replace({np.nan: None}).to_dict(orient="records")
                        if len(rows) else [])
-            out.append({"history": name, "earlier_posts": f"{int(edges[i])}{top}",
+            out.append({"history": name, "earlier_posts": f"{edges[i]}{top}",
                         "n": int(len(rows)), "methods": methods})
         return out
 
