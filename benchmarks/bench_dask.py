@@ -148,54 +148,40 @@ def bench_train(sizes: list[int], address: str, table_only: bool = False) -> Non
               f"worker (GB): {peaks}; client {peak_rss_gb():.2f} GB", flush=True)
 
 
-def bench_cluster_fit(sizes: list[int], address: str) -> None:
-    """Sizes whose single-machine fit does not fit the time here: the cluster fit alone."""
+def bench_fit_alone(sizes: list[int], address: str | None) -> None:
+    """One fit per size, on the cluster at ``address`` or (None) on this machine: for sizes
+    whose two fits in one run do not fit the time on a shared machine
+    (``--cluster-fit-only``, ``--single-fit-only``)."""
     import numpy as np
 
-    from recommender.distributed import cluster
-    from recommender.distributed.train import DaskTrees
     from recommender.features import preprocess
     from recommender.model import EngagementModel
 
     for posts in sizes:
         data = synthetic_store(max(1, posts // 500), 500)
-        params = EngagementModel().get_params()
         table = preprocess(data, EngagementModel().config)
         del data
-        with cluster.connect(address) as client:
+        if address is None:
             began = time.perf_counter()
-            spread = DaskTrees(client, **params).fit_table(table)
-            dask_s = time.perf_counter() - began
-            peaks = _peaks(client)
+            model = EngagementModel().fit_table(table)
+            seconds = time.perf_counter() - began
+            where, memory = "single machine", f"peak RSS {peak_rss_gb():.2f} GB"
+        else:
+            from recommender.distributed import cluster
+            from recommender.distributed.train import DaskTrees
+
+            with cluster.connect(address) as client:
+                began = time.perf_counter()
+                model = DaskTrees(client, **EngagementModel().get_params()).fit_table(table)
+                seconds = time.perf_counter() - began
+                peaks = _peaks(client)
+            where = "LocalCluster"
+            memory = f"peak RSS per worker (GB): {peaks}; client {peak_rss_gb():.2f} GB"
         sample = table.sample(min(len(table), 100_000), random_state=0)
-        b = spread.predict_features(sample)["predicted"].to_numpy()
-        error = float(np.mean(np.abs(b - sample["y"].to_numpy(dtype=float))))
-        print(f"fit on {len(table):,} rows, LocalCluster only: {dask_s:.1f} s (model MAE "
-              f"{error:.3f} on {len(sample):,} of its rows); peak RSS per worker (GB): {peaks}; "
-              f"client {peak_rss_gb():.2f} GB", flush=True)
-
-
-def bench_single_fit(sizes: list[int]) -> None:
-    """The single-machine fit alone, for sizes timed on the cluster by ``--cluster-fit-only``
-    (the two fits in one run do not fit the time on a shared machine)."""
-    import numpy as np
-
-    from recommender.features import preprocess
-    from recommender.model import EngagementModel
-
-    for posts in sizes:
-        data = synthetic_store(max(1, posts // 500), 500)
-        table = preprocess(data, EngagementModel().config)
-        del data
-        began = time.perf_counter()
-        alone = EngagementModel().fit_table(table)
-        single_s = time.perf_counter() - began
-        sample = table.sample(min(len(table), 100_000), random_state=0)
-        a = alone.predict_features(sample)["predicted"].to_numpy()
-        error = float(np.mean(np.abs(a - sample["y"].to_numpy(dtype=float))))
-        print(f"fit on {len(table):,} rows, single machine only: {single_s:.1f} s (model MAE "
-              f"{error:.3f} on {len(sample):,} of its rows); peak RSS {peak_rss_gb():.2f} GB",
-              flush=True)
+        predicted = model.predict_features(sample)["predicted"].to_numpy()
+        error = float(np.mean(np.abs(predicted - sample["y"].to_numpy(dtype=float))))
+        print(f"fit on {len(table):,} rows, {where} only: {seconds:.1f} s (model MAE "
+              f"{error:.3f} on {len(sample):,} of its rows); {memory}", flush=True)
 
 
 def _digest(table) -> tuple:  # type: ignore[no-untyped-def, type-arg]
@@ -229,10 +215,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         if not args.skip_score:
             bench_score(Path(tmp), [int(x) for x in args.plan_rows.split(",")], args.scheduler)
-        if args.single_fit_only:
-            bench_single_fit([int(x) for x in args.train_posts.split(",")])
-        elif args.cluster_fit_only:
-            bench_cluster_fit([int(x) for x in args.train_posts.split(",")], args.scheduler)
+        if args.single_fit_only or args.cluster_fit_only:
+            bench_fit_alone([int(x) for x in args.train_posts.split(",")],
+                            None if args.single_fit_only else args.scheduler)
         elif not args.skip_train:
             bench_train([int(x) for x in args.train_posts.split(",")], args.scheduler,
                         args.table_only)
