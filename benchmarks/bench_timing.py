@@ -101,9 +101,10 @@ def usual_value(truth: pd.Series, own: pd.DataFrame, now: pd.Timestamp,
     return float(np.mean(values))
 
 
-def oracle_barely(model: EngagementModel, data, truth: pd.DataFrame) -> pd.Series:  # type: ignore[no-untyped-def]
-    """Per creator: does the test with the planted shape as regressor fail to find timing?"""
-    table = preprocess(data, model.config, model.target)
+def oracle_barely(model: EngagementModel, table: pd.DataFrame, truth: pd.DataFrame
+                  ) -> pd.Series:
+    """Per creator: does the test with the planted shape as regressor fail to find timing?
+    ``table``: the training table the model was fitted on."""
     settled = table[table["age_days"].fillna(np.inf) >= model.config.settled_days]
     residual = settled["y"].to_numpy(dtype="float64") - model.level(settled)
     barely = {}
@@ -131,7 +132,9 @@ def oracle_barely(model: EngagementModel, data, truth: pd.DataFrame) -> pd.Serie
 def run_seed(seed: int, creators: int) -> dict[str, float]:
     world = make_posts(n_creators=creators, days=180, seed=seed)
     data = world.as_store_data()
-    model = EngagementModel().fit(data)
+    model = EngagementModel()
+    training = preprocess(data, model.config, model.target)  # fit's own table, kept for the oracle
+    model.fit_table(training)
     now = world.collected_at
     truth = world.effects.creators.set_index("creator")
     rows = []
@@ -152,7 +155,8 @@ def run_seed(seed: int, creators: int) -> dict[str, float]:
                      "recovered": (got - usual) / (best - usual) if best > usual else np.nan,
                      "pred_lift": float(np.log1p(top.lift / 100.0)), "true_lift": got - usual})
     table = pd.DataFrame(rows)
-    table["oracle_barely"] = oracle_barely(model, data, truth).reindex(table["creator"]).to_numpy()
+    table["oracle_barely"] = oracle_barely(model, training, truth).reindex(
+        table["creator"]).to_numpy()
     strong, flat = table["strength"] >= STRONG, table["strength"] < 0.05
     positive = table["true_lift"] > 0.05
     return {
