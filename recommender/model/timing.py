@@ -421,8 +421,8 @@ def _reason(row: pd.Series, min_posts: int) -> str:
              f"posts predicted (with 80% confidence at least {floor:.2f}; 1 = fully, 0 = not "
              "at all)")
     if bool(row["matters"]):
-        scale = float(row.get("scale", 1.0))
-        if np.isfinite(scale) and scale > 1.05:
+        scale = float(row["scale"])
+        if scale > 1.05:
             # The slope says the shrunk profile was too small; what is shown is resized.
             return check + f"; the profile shown is sized up x{scale:.1f} to match"
         return check
