@@ -18,16 +18,18 @@ Usage:
 
     .venv/bin/python benchmarks/bench_accounts.py [--seeds 0,1,2] [--creators 40]
         [--outlets 20] [--cold 300] [--days 120] [--skip-types] [--skip-cold]
-        [--real ../shared/data/creator_histories_2020.csv.gz]
+        [--real ../shared/data/creator_histories_2020.csv.gz] [--params JSON]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -39,19 +41,20 @@ from recommender.store import StoreData
 COLD_TARGET = 0.15
 
 
-def bench_types(seeds: list[int], sizes: dict[str, tuple[int, int]]) -> None:
+def bench_types(seeds: list[int], sizes: dict[str, tuple[int, int]],
+                params: dict[str, Any]) -> None:
     print("fixed-origin hold-out by account type (medians over seeds "
           f"{','.join(map(str, seeds))}; mean residual = outcome - prediction)")
     header = (f"{'type':11s} {'posts':>6s} {'test':>5s} {'MAE model':>9s} {'creator med':>11s} "
               f"{'pop med':>7s} {'resid model':>11s} {'resid med':>9s} {'near m/med':>12s} "
-              f"{'far m/med':>12s} {'coverage':>8s}")
+              f"{'far m/med':>12s} {'coverage':>8s} {'median resid m/med':>18s}")
     print(header)
     for kind, (n, days) in sizes.items():
         rows, posts = [], []
         for seed in seeds:
             data = make_accounts(kind, n_creators=n, days=days, seed=seed)
             posts.append(len(data.posts))
-            rows.append(holdout_summary(data.as_store_data(), {}).to_dict())
+            rows.append(holdout_summary(data.as_store_data(), params).to_dict())
         m = {k: statistics.median(r[k] for r in rows) for k in rows[0]}
         print(f"{kind:11s} {statistics.median(posts):6.0f} {m['n_test']:5.0f} "
               f"{m['mae_model']:9.3f} {m['mae_creator_median']:11.3f} "
@@ -59,11 +62,12 @@ def bench_types(seeds: list[int], sizes: dict[str, tuple[int, int]]) -> None:
               f"{m['residual_creator_median']:+9.3f} "
               f"{m['residual_model_near']:+6.2f}/{m['residual_creator_median_near']:+.2f} "
               f"{m['residual_model_far']:+6.2f}/{m['residual_creator_median_far']:+.2f} "
-              f"{m['coverage']:8.3f}")
+              f"{m['coverage']:8.3f} {m['median_residual_model']:+11.3f}/"
+              f"{m['median_residual_creator_median']:+.3f}")
 
 
-def bench_cold(label: str, datasets: list[StoreData]) -> None:
-    results = [new_creator_backtest(d, {}, seed=i) for i, d in enumerate(datasets)]
+def bench_cold(label: str, datasets: list[StoreData], params: dict[str, Any]) -> None:
+    results = [new_creator_backtest(d, params, seed=i) for i, d in enumerate(datasets)]
     m = {k: statistics.median(r.to_dict()[k] for r in results)
          for k in results[0].to_dict()}
     verdict = "met" if m["gain"] >= COLD_TARGET else "NOT met"
@@ -99,17 +103,19 @@ def main() -> None:
     parser.add_argument("--skip-cold", action="store_true",
                         help="no generated cold-start benchmark (--real still runs)")
     parser.add_argument("--real", type=Path, default=None)
+    parser.add_argument("--params", type=json.loads, default={},
+                        help='model parameters as JSON, e.g. \'{"early_stopping": true}\'')
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     start = time.perf_counter()
     if not args.skip_types:
         bench_types(seeds, {"creators": (args.creators, args.days),
                             "outlets": (args.outlets, args.days),
-                            "cold_start": (args.cold, args.days)})
+                            "cold_start": (args.cold, args.days)}, args.params)
     if not args.skip_cold:
         bench_cold("generated cold-start world",
                    [make_accounts("cold_start", n_creators=args.cold, days=args.days,
-                                  seed=s).as_store_data() for s in seeds])
+                                  seed=s).as_store_data() for s in seeds], args.params)
     if args.real is not None:
         from recommender.ingest import ingest_paths
         from recommender.store import Store
@@ -118,7 +124,7 @@ def main() -> None:
             ingest_paths([args.real], tmp)
             full = Store(tmp).load()
         bench_cold(f"{args.real.name} cut to a scrape's view (latest 3-12 posts per creator)",
-                   [scrape_view(full, s) for s in seeds])
+                   [scrape_view(full, s) for s in seeds], args.params)
     print(f"({time.perf_counter() - start:.0f} s)")
 
 

@@ -12,17 +12,19 @@ chronological backtest table on the shared real creator histories.
 Usage:
 
     .venv/bin/python benchmarks/bench_model.py [--creators 2000] [--posts 500] [--runs 1]
-        [--real ../shared/data/creator_histories_2020.csv.gz] [--skip-scale]
+        [--real ../shared/data/creator_histories_2020.csv.gz] [--skip-scale] [--params JSON]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -55,7 +57,7 @@ def bench_scale(creators: int, posts: int, runs: int) -> None:
     print(f"peak memory (whole process): {peak_rss_gb():.2f} GB (target < 3 GB)")
 
 
-def bench_real(path: Path) -> None:
+def bench_real(path: Path, extra: dict[str, Any]) -> None:
     from recommender.ingest import ingest_paths
     from recommender.model.backtest import holdout_table, run_backtest
     from recommender.store import Store
@@ -63,7 +65,7 @@ def bench_real(path: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         ingest_paths([path], tmp)
         data = Store(tmp).load()
-    model = EngagementModel(target="interactions")
+    model = EngagementModel(**{"target": "interactions", **extra})
     start = time.perf_counter()
     table = holdout_table(data, model.config, model.target)
     params = {**model.get_params(), "feature_config": model.config}
@@ -100,11 +102,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--real", type=Path, default=None)
     parser.add_argument("--skip-scale", action="store_true")
+    parser.add_argument("--params", type=json.loads, default={},
+                        help='parameters for --real as JSON: \'{"early_stopping": true}\'')
     args = parser.parse_args()
     if not args.skip_scale:
         bench_scale(args.creators, args.posts, args.runs)
     if args.real is not None:
-        bench_real(args.real)
+        bench_real(args.real, args.params)
 
 
 if __name__ == "__main__":

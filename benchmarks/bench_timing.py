@@ -21,13 +21,15 @@ challenge, hashtags, duration, cadence; log scale). Printed per seed:
   kind can do on these posts. Flat creators are tested against the shape of strength 0.5
   at their own planted best hour. Its "barely among strong" is a floor for the model's.
 
-Usage: .venv/bin/python benchmarks/bench_timing.py [--seeds 1 2 3] [--creators 40]
+Usage: .venv/bin/python benchmarks/bench_timing.py [--seeds 1 2 3] [--creators 40] [--params JSON]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -129,10 +131,11 @@ def oracle_barely(model: EngagementModel, table: pd.DataFrame, truth: pd.DataFra
     return pd.Series(barely)
 
 
-def run_seed(seed: int, creators: int) -> dict[str, float]:
+def run_seed(seed: int, creators: int, params: dict[str, Any] | None = None
+             ) -> dict[str, float]:
     world = make_posts(n_creators=creators, days=180, seed=seed)
     data = world.as_store_data()
-    model = EngagementModel()
+    model = EngagementModel(**(params or {}))
     training = preprocess(data, model.config, model.target)  # fit's own table, kept for the oracle
     model.fit_table(training)
     now = world.collected_at
@@ -177,12 +180,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--creators", type=int, default=40)
+    parser.add_argument("--params", type=json.loads, default={},
+                        help='model parameters as JSON, e.g. \'{"early_stopping": true}\'')
     args = parser.parse_args()
     targets = {"barely_strong": "<= 0.10", "barely_flat": ">= 0.80", "timing_spearman": ">= 0.6",
                "recovered_median": ">= 0.70", "lift_spearman": ">= 0.5",
                "lift_ratio_median": "0.8-1.25", "oracle_barely_strong": "(floor)",
                "oracle_barely_flat": "(~0.80)"}
-    results = {seed: run_seed(seed, args.creators) for seed in args.seeds}
+    results = {seed: run_seed(seed, args.creators, args.params) for seed in args.seeds}
     print(f"{'metric':<20}" + "".join(f"{'seed ' + str(s):>10}" for s in results)
           + f"{'median':>10}  target")
     for key, target in targets.items():

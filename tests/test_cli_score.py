@@ -154,7 +154,10 @@ def test_score_lift_and_reasons_are_vs_the_usual_post_as_in_suggest(
     assert same["reasons"] == "" and abs(same["lift_pct"]) < 5.0
     assert longer["reasons"].startswith("video length") and ";" not in longer["reasons"]
     length_effect = float(longer["reasons"].split()[-1].rstrip("%"))
-    assert length_effect == pytest.approx(longer["lift_pct"] - same["lift_pct"], abs=1.5)
+    # Lifts compose as ratios: the length's own effect is longer vs same, (1 + a)/(1 + b) - 1
+    # (a difference of percents agrees with it only while both are small).
+    own = ((1 + longer["lift_pct"] / 100) / (1 + same["lift_pct"] / 100) - 1) * 100
+    assert length_effect == pytest.approx(own, abs=1.5)
     assert pick["lift_pct"] == pytest.approx(top.lift, abs=3.0)
     assert same["level_pct"] == pytest.approx(result.level, abs=3.0)
 

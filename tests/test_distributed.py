@@ -175,7 +175,7 @@ def test_dask_trained_trees_predict_within_the_stated_tolerance(client, world) -
     spread = DaskTrees(client, **PARAMS)
     spread.__dict__.update({k: v for k, v in alone.__dict__.items() if k != "_client"})
     spread.booster_ = spread._train(table)
-    assert spread.booster_.num_trees() == PARAMS["n_estimators"]
+    assert spread.booster_.num_trees() == alone.rounds()
     a = alone.predict_features(table)["predicted"].to_numpy()
     b = spread.predict_features(table)["predicted"].to_numpy()
     own_error = float(np.mean(np.abs(a - table["y"].to_numpy(dtype=float))))

@@ -2,8 +2,9 @@
 
 Recovery thresholds (stated in the report): among creators with >= 60 posts and planted
 timing strength >= 0.4, the top suggestion's local hour is within +/- 1 h of the planted
-best hour for at least half of them (chance: 3/24; measured 5 of 9 on this fixture), and
-its sound is a trending sound with a positive planted lift at that time for at least half
+best hour for at least half of them (chance: 3/24; measured 6 of 9 on this fixture on
+2026-12-02: ravi.bakes's profile ties 12:00 and 22:00, so one creator decides), and its
+sound is a trending sound with a positive planted lift at that time for at least half
 (measured 8 of 9); for creators planted with ~0 timing strength (< 0.05) and >= 40 posts,
 >= 75% are told that timing barely matters (measured 4 of 4). The data are seeded and
 LightGBM runs deterministically, so these figures are reproducible, not flaky.

@@ -27,7 +27,12 @@ import numpy as np
 import pandas as pd
 
 from recommender.distributed import cluster
-from recommender.model.estimator import EngagementModel
+from recommender.model.estimator import (
+    MIN_VALID_ROWS,
+    PATIENCE,
+    EngagementModel,
+    stopping_round,
+)
 
 # The stated tolerance: on the same rows, the mean |log prediction difference| to the
 # single-machine model is at most this share of the single-machine model's own mean
@@ -60,7 +65,11 @@ class DaskTrees(EngagementModel):
         super().__init__(**params)
         self._client = client
 
-    def _train(self, table: pd.DataFrame):  # type: ignore[no-untyped-def]
+    def _train(self, table: pd.DataFrame,  # type: ignore[no-untyped-def]
+               valid: pd.DataFrame | None = None):
+        """The trees on the cluster; with ``valid`` and ``early_stopping``, the rounds are
+        chosen as locally (``lightgbm.dask`` has no early-stopping callback: it trains
+        the cap and the same stopping rule is read off its validation curve)."""
         import dask
         import dask.dataframe as dd
 
@@ -77,14 +86,31 @@ class DaskTrees(EngagementModel):
                                sort=False)
         params = {_RENAMED.get(k, k): v for k, v in self.lgb_params().items()}
         params.pop("n_jobs")  # lightgbm.dask sets each worker's threads itself
-        regressor = ld.DaskLGBMRegressor(client=self._client, n_estimators=self.n_estimators,
-                                         **params)
+        stopping = valid is not None and self.early_stopping and len(valid) >= MIN_VALID_ROWS
+        fit_args: dict[str, Any] = {}
+        if stopping:
+            assert valid is not None
+            held = self._matrix(valid).reset_index(drop=True)
+            held_y = valid["y"].to_numpy(dtype="float64") - self._offset(valid)
+            with dask.config.set({"dataframe.convert-string": False}):
+                fit_args["eval_set"] = [(
+                    dd.from_pandas(held, npartitions=workers, sort=False),
+                    dd.from_pandas(pd.Series(held_y, name="label"), npartitions=workers,
+                                   sort=False))]
+            fit_args["eval_metric"] = "l1"
+        regressor = ld.DaskLGBMRegressor(
+            client=self._client,
+            n_estimators=self.n_estimators if stopping else self.rounds(), **params)
         try:
             with warnings.catch_warnings():  # it always sees the sklearn default n_jobs
                 warnings.filterwarnings("ignore", message="Parameter n_jobs will be ignored")
-                regressor.fit(x, y, categorical_feature=self.categorical_features_)
+                regressor.fit(x, y, categorical_feature=self.categorical_features_, **fit_args)
         except Exception as exc:
             _raise_cluster_error(exc)
+        if stopping:
+            curve = next(iter(regressor.evals_result_.values()))["l1"]
+            self.n_rounds_ = stopping_round(curve, PATIENCE)
+            regressor.booster_.best_iteration = self.n_rounds_
         return regressor.booster_
 
 

@@ -6,7 +6,8 @@
   median's, each method's mean residual (outcome - prediction: > 0 under-predicts) overall,
   near the cut (the first 3 posts after it) and far from it (12+ posts after: where a
   trailing level that stopped at the cut has fallen behind a growing account), and the
-  interval coverage.
+  interval coverage; and the median residual of both (a median forecast's is ~0 while its
+  mean residual is the noise's mean minus its median: positive where posts go viral).
 - ``new_creator_backtest(data, params)``: cold start. A share of the creators is held out
   whole: every outcome of theirs is hidden from every feature (``preprocess(hidden=)``)
   and the model is fitted on the other creators only; their posts with at most
@@ -47,6 +48,10 @@ class AccountSummary:
     residual_model_far: float
     residual_creator_median_far: float
     coverage: float
+    # The median residual: ~0 for a forecast of the median (what an MAE-trained model
+    # aims at); the mean residual also carries the noise's skew (viral posts).
+    median_residual_model: float = float("nan")
+    median_residual_creator_median: float = float("nan")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -77,6 +82,8 @@ def holdout_summary(data: StoreData, params: dict[str, Any]) -> AccountSummary:
         residual_model_far=resid("model", far),
         residual_creator_median_far=resid("creator_median", far),
         coverage=coverage(y, p["low"].to_numpy(), p["high"].to_numpy()),
+        median_residual_model=float(np.median(y - p["model"].to_numpy())),
+        median_residual_creator_median=float(np.median(y - p["creator_median"].to_numpy())),
     )
 
 

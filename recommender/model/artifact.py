@@ -86,6 +86,7 @@ def save_model(model: EngagementModel, directory: str | Path,
         "timing_profile": None if timing is None else timing.state(),
         "training_window": {"first_post": start.isoformat(), "last_post": end.isoformat()},
         "n_rows": model.n_rows_,
+        "n_rounds": model.rounds(),  # early stopping's choice, <= n_estimators
         "profile_after_post_rows": getattr(model, "profile_after_post_rows_", None),
         "data_fingerprint": getattr(model, "data_fingerprint_", None),
         **(extra or {}),
@@ -133,6 +134,7 @@ def _restore_state(model: EngagementModel, path: Path, manifest: dict[str, Any])
     window = manifest["training_window"]
     model.training_window_ = (pd.Timestamp(window["first_post"]), pd.Timestamp(window["last_post"]))
     model.n_rows_ = int(manifest["n_rows"])
+    model.n_rounds_ = manifest.get("n_rounds")  # absent in models saved before early stopping
     model.profile_after_post_rows_ = manifest.get("profile_after_post_rows")
 
 

@@ -52,3 +52,24 @@ def stale_copy(table: pd.DataFrame, max_shift: int, seed: int = 0) -> pd.DataFra
         t = to_ns(table["posted_at"]).astype("float64")
         out = level.advance(out, (t[rows] - t[earlier]) / NS_PER_DAY)
     return out
+
+
+def frozen_at_first(table: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    """``table[rows]`` (in time order) with each creator's outcome-fed columns frozen at
+    that creator's first row among ``rows``: the k-th row sees the track record k - 1 rows
+    back, as a fixed-origin hold-out's k-th post after the cut does."""
+    out = table[rows].copy()
+    if out.empty:
+        return out
+    creator = out["creator"].astype(str)
+    first = creator.groupby(creator, sort=False).transform(lambda s: s.index[0])
+    k = creator.groupby(creator, sort=False).cumcount().to_numpy()
+    columns = outcome_columns(table)
+    out[columns] = out.loc[first.to_numpy(), columns].to_numpy()
+    if DISTANCE in out:
+        out[DISTANCE] = out.loc[first.to_numpy(), DISTANCE].to_numpy(dtype="float64") + k
+    if "level" in out:
+        t = to_ns(out["posted_at"]).astype("float64")
+        origin = to_ns(out.loc[first.to_numpy(), "posted_at"]).astype("float64")
+        out = level.advance(out, (t - origin) / NS_PER_DAY)
+    return out
