@@ -123,3 +123,21 @@ def test_report_says_how_far_to_trust_it_without_a_raw_manifest(tmp_path) -> Non
     assert "How far to trust this" in page and "trailing median" in page
     assert "conformal_quantiles" not in page and "feature_config" not in page
     assert report.images
+
+
+def test_a_tag_taken_up_as_the_account_grew_is_not_best() -> None:
+    """The best tags are judged against the creator's level at each post: on an account
+    that doubles every ~35 posts, a tag used only on the latest posts did nothing of its
+    own, and one used on every third of the earlier posts, each ~1.6x the level, did."""
+    now = pd.Timestamp("2025-06-01", tz="UTC")
+    rows = []
+    for i in range(60):
+        good = i % 3 == 0 and i < 45
+        tags = ["cooking"] + (["latetag"] if i >= 45 else []) + (["goodtag"] if good else [])
+        likes = 100 * np.exp(0.02 * i + (0.5 if good else 0.0))
+        rows.append({"creator": "a", "posted_at": now - pd.Timedelta(days=70 - i),
+                     "hashtags": tags, "duration_s": 20.0, "caption": "",
+                     "sound_is_original": True, "likes": float(round(likes)), "comments": 0,
+                     "shares": 0, "saves": 0, "views": 10_000})
+    profile = creator_profile(pd.DataFrame(rows), "a", "UTC", "weighted", now)
+    assert profile.best_tags == ["goodtag"]

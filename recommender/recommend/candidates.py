@@ -27,6 +27,8 @@ from recommender.recommend.usual import (
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DURATION_BUCKETS = (15.0, 30.0, 60.0)
 MIN_TAG_USES = 3
+BASELINE_POSTS = 20  # the trailing median's window, as the features' (``baseline_window``)
+BEST_TAG_MIN = 0.01  # log scale: a tag worth under 1% is not "best" (reasons start at 1%)
 TAG_SHRINK = 5.0  # pseudo-posts at the creator's median: a tag used twice is not "best"
 SETTLED_DAYS = 3.0  # younger posts have not finished growing; leave them out of tag stats
 QUERY_COLUMNS = ["creator", "posted_at", "caption", "hashtags", "sound_id", "sound_name",
@@ -87,7 +89,7 @@ def creator_profile(posts: pd.DataFrame, creator: str, timezone: str, target: st
     usual = usual_profiles(own, [creator], {creator: timezone}, now, current).iloc[0]
     scores = _tag_scores(own, target, now)
     scores = scores[scores.index.isin(current)]
-    best = [t for t in scores.index if scores[t] > 0][:3]
+    best = [t for t in scores.index if scores[t] > BEST_TAG_MIN][:3]
     return CreatorProfile(
         creator=creator,
         timezone=timezone,
@@ -103,10 +105,17 @@ def creator_profile(posts: pd.DataFrame, creator: str, timezone: str, target: st
 
 
 def _tag_scores(own: pd.DataFrame, target: str, now: pd.Timestamp) -> pd.Series:
-    """Each tag's shrunk mean log engagement vs the creator's median (settled posts only)."""
+    """Each tag's shrunk mean log engagement vs the creator's trailing median as of each
+    post (settled posts only), less the creator's mean such residual. Against the
+    creator's overall median, tags taken up lately looked best because the account grew."""
     settled = own[(now - own["posted_at"]) >= pd.Timedelta(days=SETTLED_DAYS)]
+    settled = settled.sort_values("posted_at", kind="stable")
     y = pd.Series(log_engagement(settled, target), index=settled.index)
-    resid = (y - y.median()).rename("resid")
+    trailing = y.shift(1).rolling(BASELINE_POSTS, min_periods=1).median()
+    resid = (y - trailing).dropna()
+    # A trailing median lags a growing account by the same amount on every post: centred,
+    # a tag scores how much its posts beat the creator's typical post of their time.
+    resid = (resid - resid.mean()).rename("resid")
     long = settled[["hashtags"]].join(resid).explode("hashtags").dropna()
     if long.empty:
         return pd.Series(dtype=float)
