@@ -27,12 +27,7 @@ import numpy as np
 import pandas as pd
 
 from recommender.distributed import cluster
-from recommender.model.estimator import (
-    MIN_VALID_ROWS,
-    PATIENCE,
-    EngagementModel,
-    stopping_round,
-)
+from recommender.model.estimator import PATIENCE, EngagementModel, stopping_round
 
 # The stated tolerance: on the same rows, the mean |log prediction difference| to the
 # single-machine model is at most this share of the single-machine model's own mean
@@ -77,7 +72,7 @@ class DaskTrees(EngagementModel):
         # Workers that ran backtest folds imported LightGBM lean too (``model._lgb``).
         self._client.run(_ready_on_worker)
         table = self._training_rows(table)
-        label = table["y"].to_numpy(dtype="float64") - self._offset(table)
+        label = self._label(table)
         matrix = self._matrix(table).reset_index(drop=True)
         workers = max(1, len(self._client.scheduler_info().get("workers", {})))
         with dask.config.set({"dataframe.convert-string": False}):
@@ -86,12 +81,12 @@ class DaskTrees(EngagementModel):
                                sort=False)
         params = {_RENAMED.get(k, k): v for k, v in self.lgb_params().items()}
         params.pop("n_jobs")  # lightgbm.dask sets each worker's threads itself
-        stopping = valid is not None and self.early_stopping and len(valid) >= MIN_VALID_ROWS
+        stopping = self._stops_early(valid)
         fit_args: dict[str, Any] = {}
         if stopping:
             assert valid is not None
             held = self._matrix(valid).reset_index(drop=True)
-            held_y = valid["y"].to_numpy(dtype="float64") - self._offset(valid)
+            held_y = self._label(valid)
             with dask.config.set({"dataframe.convert-string": False}):
                 fit_args["eval_set"] = [(
                     dd.from_pandas(held, npartitions=workers, sort=False),

@@ -153,8 +153,9 @@ class EngagementModel:
         self.population_baseline_ = float(np.nanmedian(table["y"]))
         calibration = intervals.latest_per_creator(table, CALIBRATION_SHARE, MIN_ROWS // 2)
         self.n_rounds_ = None
-        early = self._fit_parts(table[~calibration],
-                                valid=staleness.frozen_at_first(table, calibration))
+        # The validation copy only when it is used: fit runs on every retrain (1M rows).
+        valid = staleness.frozen_at_first(table, calibration) if self.early_stopping else None
+        early = self._fit_parts(table[~calibration], valid=valid)
         self.intervals_ = intervals.conformal(self, table, calibration, early)
         self.booster_ = self._fit_parts(table)
         self.training_window_ = (table["posted_at"].min(), table["posted_at"].max())
@@ -175,21 +176,28 @@ class EngagementModel:
         # across creators the level explains most variance, but within a creator what
         # matters is how this post differs, and a residual target keeps that visible.
         table = self._training_rows(table)
-        label = table["y"].to_numpy(dtype="float64") - self._offset(table)
         dataset = lgb.Dataset(
-            self._matrix(table), label=label,
+            self._matrix(table), label=self._label(table),
             categorical_feature=self.categorical_features_, free_raw_data=True,
         )
-        if valid is None or not self.early_stopping or len(valid) < MIN_VALID_ROWS:
+        if not self._stops_early(valid):
             return lgb.train(self.lgb_params(), dataset, num_boost_round=self.rounds())
-        held = lgb.Dataset(self._matrix(valid), reference=dataset,
-                           label=valid["y"].to_numpy(dtype="float64") - self._offset(valid),
+        assert valid is not None
+        held = lgb.Dataset(self._matrix(valid), reference=dataset, label=self._label(valid),
                            categorical_feature=self.categorical_features_)
         booster = lgb.train({**self.lgb_params(), "metric": "l1"}, dataset,
                             num_boost_round=self.n_estimators, valid_sets=[held],
                             callbacks=[lgb.early_stopping(PATIENCE, verbose=False)])
         self.n_rounds_ = int(booster.best_iteration or self.n_estimators)
         return booster
+
+    def _label(self, table: pd.DataFrame) -> np.ndarray:
+        """What the trees learn: the outcome less the offset (level + timing profile)."""
+        return table["y"].to_numpy(dtype="float64") - self._offset(table)
+
+    def _stops_early(self, valid: pd.DataFrame | None) -> bool:
+        """Whether this fit chooses its rounds on ``valid`` (see ``_train``)."""
+        return valid is not None and self.early_stopping and len(valid) >= MIN_VALID_ROWS
 
     def rounds(self) -> int:
         """Boosting rounds of the final fit: what early stopping chose, else the cap."""

@@ -62,7 +62,7 @@ def frozen_at_first(table: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
     if out.empty:
         return out
     creator = out["creator"].astype(str)
-    first = creator.groupby(creator, sort=False).transform(lambda s: s.index[0])
+    first = out.index.to_series().groupby(creator.to_numpy(), sort=False).transform("first")
     k = creator.groupby(creator, sort=False).cumcount().to_numpy()
     columns = outcome_columns(table)
     out[columns] = out.loc[first.to_numpy(), columns].to_numpy()
