@@ -79,7 +79,8 @@ def bench_real(path: Path, extra: dict[str, Any]) -> None:
         f"{d['distance']}: {d['coverage']:.3f} (n {d['n']})"
         for d in result.coverage_by_distance()))
     print(f"lift calibration (slope of realised on predicted lift within creators; target "
-          f"0.8-1.2): {result.lift_calibration()}")
+          f"0.8-1.2): {result.lift_calibration()}; net of post age (log age at collection "
+          f"as a second regressor): {result.lift_calibration(net_of_age=True)}")
     model_row = metrics.loc["model"]
     gain = 1 - model_row["mae"] / metrics.loc["creator_median", "mae"]
     low, high = TARGETS["coverage"]

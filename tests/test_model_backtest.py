@@ -9,6 +9,7 @@ from test_model_support import FAST, small
 
 from recommender.errors import StoreError, UsageError
 from recommender.model.backtest import (
+    BacktestResult,
     _expanding_splits,
     _holdout_mask,
     _holdout_split,
@@ -151,3 +152,25 @@ def test_evaluate_job_refuses_bad_input(tmp_path) -> None:  # type: ignore[no-un
         evaluate_job(tmp_path, folds=0)
     with pytest.raises(StoreError, match="no post store"):
         evaluate_job(tmp_path / "missing")
+
+
+def test_lift_calibration_net_of_age_separates_the_age_from_the_lift() -> None:
+    """Within a creator the newest posts are the youngest: realised lift that follows age
+    more steeply than the model does inflates the plain slope; net of age it is the
+    model's own size."""
+    rng = np.random.default_rng(3)
+    creator = np.repeat([f"c{i}" for i in range(60)], 10)
+    age = np.exp(rng.uniform(1, 4, len(creator)))
+    choice = rng.normal(0, 0.1, len(creator))
+    model = choice + 0.05 * np.log(age)  # the model follows age at 0.05 per log day
+    y = choice + 0.30 * np.log(age) + rng.normal(0, 0.02, len(creator))  # the truth: 0.30
+    result = BacktestResult(protocol="holdout", target="weighted", folds=[],
+                            metrics=pd.DataFrame(), predictions=pd.DataFrame({
+                                "creator": creator, "y": y, "model": model,
+                                "creator_median": 0.0, "age_days": age}))
+    assert result.lift_calibration() > 1.3
+    assert result.lift_calibration(net_of_age=True) == pytest.approx(1.0, abs=0.05)
+    without_age = BacktestResult(protocol="holdout", target="weighted", folds=[],
+                                 metrics=pd.DataFrame(),
+                                 predictions=result.predictions.drop(columns="age_days"))
+    assert without_age.lift_calibration(net_of_age=True) is None

@@ -87,6 +87,7 @@ def save_model(model: EngagementModel, directory: str | Path,
         "training_window": {"first_post": start.isoformat(), "last_post": end.isoformat()},
         "n_rows": model.n_rows_,
         "n_rounds": model.rounds(),  # early stopping's choice, <= n_estimators
+        "tree_scale": model.trees_scale(),  # the factor the trees are read at
         "profile_after_post_rows": getattr(model, "profile_after_post_rows_", None),
         "data_fingerprint": getattr(model, "data_fingerprint_", None),
         **(extra or {}),
@@ -135,6 +136,7 @@ def _restore_state(model: EngagementModel, path: Path, manifest: dict[str, Any])
     model.training_window_ = (pd.Timestamp(window["first_post"]), pd.Timestamp(window["last_post"]))
     model.n_rows_ = int(manifest["n_rows"])
     model.n_rounds_ = manifest.get("n_rounds")  # absent in models saved before early stopping
+    model.tree_scale_ = float(manifest.get("tree_scale", 1.0))  # absent before scale_trees
     model.profile_after_post_rows_ = manifest.get("profile_after_post_rows")
 
 

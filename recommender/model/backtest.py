@@ -93,19 +93,30 @@ class BacktestResult:
         return [{"distance": str(k), "coverage": round(float(v["mean"]), 3), "n": int(v["size"])}
                 for k, v in out.iterrows()]
 
-    def lift_calibration(self) -> float | None:
+    def lift_calibration(self, net_of_age: bool = False) -> float | None:
         """Slope of realised on predicted lift within creators (lift vs the creator's
         trailing median; both centred per creator): ~1 when lifts are right in size, below
-        1 when overstated."""
+        1 when overstated. ``net_of_age``: the slope with the log of each post's age at
+        collection as a second regressor (within a creator's hold-out on one scrape, the
+        newest posts are also the youngest; ``suggest`` compares choices at one horizon)."""
         p = self.predictions
         if p.empty or "creator_median" not in p:
             return None
-        realised = p["y"] - p["creator_median"]
-        predicted = p["model"] - p["creator_median"]
-        x = predicted - predicted.groupby(p["creator"]).transform("mean")
-        y = realised - realised.groupby(p["creator"]).transform("mean")
-        denom = float((x * x).sum())
-        return round(float((x * y).sum() / denom), 3) if denom > 1e-12 else None
+        if net_of_age and "age_days" not in p:
+            return None
+        by = p["creator"]
+        x = p["model"] - p["model"].groupby(by).transform("mean")
+        y = p["y"] - p["y"].groupby(by).transform("mean")
+        columns = [x.to_numpy()]
+        if net_of_age:
+            age = np.log(p["age_days"].clip(lower=1e-3))
+            columns.append((age - age.groupby(by).transform("mean")).to_numpy())
+        design = np.column_stack(columns)
+        ok = np.isfinite(design).all(axis=1) & np.isfinite(y.to_numpy())
+        if float((design[ok, 0] ** 2).sum()) <= 1e-12:
+            return None
+        coef = np.linalg.lstsq(design[ok], y.to_numpy()[ok], rcond=None)[0]
+        return round(float(coef[0]), 3)
 
 
 def run_backtest(table: pd.DataFrame, params: dict[str, Any], protocol: str = "expanding",
@@ -199,6 +210,7 @@ def _run_fold(table: pd.DataFrame, train: np.ndarray, test: np.ndarray,
         "y": test_rows["y"].to_numpy(dtype="float64"),
         "model": pred, "low": low, "high": high,
         "n_prev_posts": test_rows["n_prev_posts"].to_numpy(dtype="float64"),
+        "age_days": test_rows["age_days"].to_numpy(dtype="float64"),
         "distance": (test_rows[DISTANCE].fillna(0).to_numpy(dtype="float64") + 1
                      if DISTANCE in test_rows else np.ones(len(test_rows))),
         **{name: values[test] for name, values in baselines.items()},
