@@ -311,7 +311,7 @@ class EngagementModel:
     def tree_part(self, table: pd.DataFrame, n_threads: int = 0) -> np.ndarray:
         """The trees' part of the log prediction: all of it but the creator's offset (what
         the features decide; ``table`` needs ``feature_names_`` only), read at the scale
-        ``scale_trees`` fitted (``model.tree_scale``). ``n_threads`` 0: LightGBM's
+        ``scale_trees`` fitted (``tree_scale_``). ``n_threads`` 0: LightGBM's
         default (every core)."""
         raw = self.booster_.predict(self._matrix(table), num_threads=n_threads)
         return self.trees_scale() * raw
