@@ -174,3 +174,18 @@ def test_lift_calibration_net_of_age_separates_the_age_from_the_lift() -> None:
                                  metrics=pd.DataFrame(),
                                  predictions=result.predictions.drop(columns="age_days"))
     assert without_age.lift_calibration(net_of_age=True) is None
+
+
+def test_lift_calibration_reads_lift_against_each_rows_own_trailing_median() -> None:
+    """In an expanding backtest the trailing median moves within a creator; the slope is
+    of lift against it, not of the outcomes themselves."""
+    rng = np.random.default_rng(5)
+    creator = np.repeat([f"c{i}" for i in range(50)], 12)
+    median = rng.normal(5, 1.0, len(creator))  # each row's own trailing median
+    lift = rng.normal(0, 0.2, len(creator))
+    result = BacktestResult(protocol="expanding", target="weighted", folds=[],
+                            metrics=pd.DataFrame(), predictions=pd.DataFrame({
+                                "creator": creator, "creator_median": median,
+                                "model": median + lift,
+                                "y": median + 2 * lift + rng.normal(0, 0.02, len(creator))}))
+    assert result.lift_calibration() == pytest.approx(2.0, abs=0.05)

@@ -105,8 +105,12 @@ class BacktestResult:
         if net_of_age and "age_days" not in p:
             return None
         by = p["creator"]
-        x = p["model"] - p["model"].groupby(by).transform("mean")
-        y = p["y"] - p["y"].groupby(by).transform("mean")
+        # Lift vs the trailing median: constant per creator at a fixed origin, not in an
+        # expanding backtest, where each row has its own.
+        realised = p["y"] - p["creator_median"]
+        predicted = p["model"] - p["creator_median"]
+        x = predicted - predicted.groupby(by).transform("mean")
+        y = realised - realised.groupby(by).transform("mean")
         columns = [x.to_numpy()]
         if net_of_age:
             age = np.log(p["age_days"].clip(lower=1e-3))
