@@ -308,13 +308,15 @@ class EngagementModel:
     def predict_table(self, table: pd.DataFrame, n_threads: int = 0) -> np.ndarray:
         return self._offset(table) + self.tree_part(table, n_threads)
 
-    def tree_part(self, table: pd.DataFrame, n_threads: int = 0) -> np.ndarray:
+    def tree_part(self, table: pd.DataFrame, n_threads: int = 0,
+                  booster: Any = None) -> np.ndarray:
         """The trees' part of the log prediction: all of it but the creator's offset (what
         the features decide; ``table`` needs ``feature_names_`` only), read at the scale
         ``scale_trees`` fitted (``tree_scale_``). ``n_threads`` 0: LightGBM's
-        default (every core)."""
-        raw = self.booster_.predict(self._matrix(table), num_threads=n_threads)
-        return self.trees_scale() * raw
+        default (every core). ``booster``: other trees than ``booster_`` (the early fit
+        the intervals are calibrated with)."""
+        trees = self.booster_ if booster is None else booster
+        return self.trees_scale() * trees.predict(self._matrix(table), num_threads=n_threads)
 
     def trees_scale(self) -> float:
         """The factor the trees' output is read at (1 unless ``scale_trees`` fitted one)."""
