@@ -1,6 +1,6 @@
-"""The trees' scale (``EngagementModel(scale_trees=True)``): one factor fitted on the
-calibration rows, the exact L1 minimiser, carried through predictions, reasons, intervals
-and the saved artifact."""
+"""The trees' scale (``EngagementModel(scale_trees=True)``, the default): one factor
+fitted on the calibration rows, the exact L1 minimiser, carried through predictions,
+reasons, intervals and the saved artifact."""
 
 from __future__ import annotations
 
@@ -41,8 +41,9 @@ def test_a_planted_factor_is_found_and_too_few_rows_give_one() -> None:
 
 
 def test_scaled_trees_carry_through_predictions_reasons_and_the_artifact(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    plain = EngagementModel(n_estimators=40).fit_table(_TABLE)
-    scaled = EngagementModel(n_estimators=40, scale_trees=True).fit_table(_TABLE)
+    plain = EngagementModel(n_estimators=40, scale_trees=False).fit_table(_TABLE)
+    scaled = EngagementModel(n_estimators=40).fit_table(_TABLE)
+    assert EngagementModel().scale_trees
     assert plain.trees_scale() == 1.0
     k = scaled.trees_scale()
     assert k != 1.0 and tree_scale.LOW <= k <= tree_scale.HIGH
