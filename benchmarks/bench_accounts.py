@@ -5,7 +5,10 @@
    log weighted interactions): model MAE, creator-median MAE, population-median MAE, mean
    residual (outcome - prediction; > 0 under-predicts) of the model and of the creator
    median, overall, near the cut (first 3 posts after it) and far from it (12+), and the
-   model's 80% interval coverage. Medians over --seeds worlds.
+   model's 80% interval coverage. Medians over --seeds worlds. ``skew`` and ``net``
+   (``model.accounts.bias_split``, from the generator's planted shocks): the mean residual
+   a perfect forecast of the median would leave (the test posts' mean shock minus the
+   median shock of the world: viral posts) and each method's mean residual net of it.
 2. Cold start (``model.accounts.new_creator_backtest``): 30% of the creators held out
    whole (none of their outcomes seen), their settled posts with <= 5 earlier posts
    predicted from the profile read at collection, content and timing; MAE against the
@@ -35,7 +38,12 @@ import numpy as np
 import pandas as pd
 
 from recommender.datasets import make_accounts
-from recommender.model.accounts import holdout_summary, new_creator_backtest
+from recommender.model.accounts import (
+    bias_split,
+    holdout_predictions,
+    new_creator_backtest,
+    summarise_holdout,
+)
 from recommender.store import StoreData
 
 COLD_TARGET = 0.15
@@ -47,14 +55,19 @@ def bench_types(seeds: list[int], sizes: dict[str, tuple[int, int]],
           f"{','.join(map(str, seeds))}; mean residual = outcome - prediction)")
     header = (f"{'type':11s} {'posts':>6s} {'test':>5s} {'MAE model':>9s} {'creator med':>11s} "
               f"{'pop med':>7s} {'resid model':>11s} {'resid med':>9s} {'near m/med':>12s} "
-              f"{'far m/med':>12s} {'coverage':>8s} {'median resid m/med':>18s}")
+              f"{'far m/med':>12s} {'coverage':>8s} {'median resid m/med':>18s} "
+              f"{'skew':>6s} {'net m/med':>12s}")
     print(header)
     for kind, (n, days) in sizes.items():
         rows, posts = [], []
         for seed in seeds:
             data = make_accounts(kind, n_creators=n, days=days, seed=seed)
             posts.append(len(data.posts))
-            rows.append(holdout_summary(data.as_store_data(), params).to_dict())
+            predictions, population = holdout_predictions(data.as_store_data(), params)
+            shocks = data.effects.post_components.assign(
+                shock=lambda c: c["noise"] + c["virality"])
+            rows.append({**summarise_holdout(predictions, population).to_dict(),
+                         **bias_split(predictions, shocks)})
         m = {k: statistics.median(r[k] for r in rows) for k in rows[0]}
         print(f"{kind:11s} {statistics.median(posts):6.0f} {m['n_test']:5.0f} "
               f"{m['mae_model']:9.3f} {m['mae_creator_median']:11.3f} "
@@ -63,7 +76,8 @@ def bench_types(seeds: list[int], sizes: dict[str, tuple[int, int]],
               f"{m['residual_model_near']:+6.2f}/{m['residual_creator_median_near']:+.2f} "
               f"{m['residual_model_far']:+6.2f}/{m['residual_creator_median_far']:+.2f} "
               f"{m['coverage']:8.3f} {m['median_residual_model']:+11.3f}/"
-              f"{m['median_residual_creator_median']:+.3f}")
+              f"{m['median_residual_creator_median']:+.3f} {m['skew']:+6.3f} "
+              f"{m['model_net']:+6.3f}/{m['creator_median_net']:+.3f}")
 
 
 def bench_cold(label: str, datasets: list[StoreData], params: dict[str, Any]) -> None:

@@ -8,6 +8,8 @@
   trailing level that stopped at the cut has fallen behind a growing account), and the
   interval coverage; and the median residual of both (a median forecast's is ~0 while its
   mean residual is the noise's mean minus its median: positive where posts go viral).
+  ``holdout_predictions`` gives the rows; on generated worlds ``bias_split`` separates the
+  planted shocks' skew from each method's own error.
 - ``new_creator_backtest(data, params)``: cold start. A share of the creators is held out
   whole: every outcome of theirs is hidden from every feature (``preprocess(hidden=)``)
   and the model is fitted on the other creators only; their posts with at most
@@ -59,12 +61,21 @@ class AccountSummary:
 
 def holdout_summary(data: StoreData, params: dict[str, Any]) -> AccountSummary:
     """The fixed-origin hold-out of ``EngagementModel(**params)`` on ``data``, summarised."""
+    return summarise_holdout(*holdout_predictions(data, params))
+
+
+def holdout_predictions(data: StoreData, params: dict[str, Any]) -> tuple[pd.DataFrame, float]:
+    """The fixed-origin hold-out's predictions (``BacktestResult.predictions``: one row per
+    test post, every method's column) and the training posts' population median."""
     model = EngagementModel(**params)
     table = holdout_table(data, model.config, model.target)
     result = run_backtest(table, {**params, "feature_config": model.config}, "holdout")
     train = ~table["holdout_test"].to_numpy(dtype=bool) & _settled(table)
-    population = float(np.nanmedian(table["y"].to_numpy(dtype="float64")[train]))
-    p = result.predictions
+    return result.predictions, float(np.nanmedian(table["y"].to_numpy(dtype="float64")[train]))
+
+
+def summarise_holdout(p: pd.DataFrame, population: float) -> AccountSummary:
+    """``holdout_predictions``' figures: MAE, bias near and far from the cut, coverage."""
     y, distance = p["y"].to_numpy(), p["distance"].to_numpy()
     near, far = distance <= NEAR, distance > FAR
 
@@ -85,6 +96,32 @@ def holdout_summary(data: StoreData, params: dict[str, Any]) -> AccountSummary:
         median_residual_model=float(np.median(y - p["model"].to_numpy())),
         median_residual_creator_median=float(np.median(y - p["creator_median"].to_numpy())),
     )
+
+
+def bias_split(p: pd.DataFrame, shocks: pd.DataFrame,
+               methods: tuple[str, ...] = ("model", "creator_median")) -> dict[str, float]:
+    """Each method's mean residual split where every post's planted shock is known (the
+    generator's noise + virality on the log scale; ``shocks``: ``creator, posted_at,
+    shock`` for every post of the world).
+
+    ``skew`` = mean of the test posts' shocks - median of all posts' shocks: the mean
+    residual a perfect forecast of the median leaves (what an MAE-trained model aims at;
+    positive where posts go viral). ``{method}_net`` = the method's mean residual - skew:
+    its own error against that perfect median forecast (a level that lags, a bias)."""
+    keys = ["creator", "posted_at"]
+    own = shocks[keys + ["shock"]].copy()
+    own["posted_at"] = pd.to_datetime(own["posted_at"], utc=True)
+    test = p[keys + ["y", *methods]].copy()
+    test["posted_at"] = pd.to_datetime(test["posted_at"], utc=True)
+    joined = test.merge(own, on=keys, how="left", validate="one_to_one")
+    if joined["shock"].isna().any():
+        raise ValueError("bias_split: a test post has no planted shock")
+    skew = float(joined["shock"].mean() - np.median(own["shock"].to_numpy(dtype="float64")))
+    out = {"skew": skew}
+    for method in methods:
+        out[f"{method}_net"] = mean_residual(joined["y"].to_numpy(),
+                                             joined[method].to_numpy()) - skew
+    return out
 
 
 @dataclass
