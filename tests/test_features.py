@@ -58,7 +58,7 @@ def test_names_derive_from_config_and_table_has_contract_columns() -> None:
     data = store([post("a", "2025-01-01T10:00Z"), post("a", "2025-01-02T10:00Z")])
     table = preprocess(data, config)
     assert list(table.columns) == ["creator", "post_id", "posted_at", *names, "baseline",
-                                   "posts_since_known", "y"]
+                                   "posts_since_known", "baseline_followers_log", "y"]
     assert table["posted_at"].is_monotonic_increasing
 
 

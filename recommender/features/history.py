@@ -65,6 +65,9 @@ def compute(ctx: Context) -> dict[str, np.ndarray]:
 
 
 DISTANCE = "posts_since_known"
+# Not a feature either: the mean log follower count at the baseline's posts (the audience the
+# trailing median was earned with); the model's level moves with followers since then.
+BASELINE_FOLLOWERS = "baseline_followers_log"
 
 
 def _known_counts(ctx: Context) -> State:
@@ -89,6 +92,11 @@ def engagement_state(ctx: Context) -> State:
             frame[f"eng_median_last{n}"] = _rolling(frame["y"], window, 1, "median")
             frame[f"eng_mean_last{n}"] = _rolling(frame["y"], window, 1, "mean")
             frame[f"eng_std_last{n}"] = _rolling(frame["y"], window, 2, "std")
+        # Followers when the baseline's posts went out (see BASELINE_FOLLOWERS).
+        window = _LastN(window_size=ctx.config.baseline_window, group_start=starts)
+        frame[BASELINE_FOLLOWERS] = _rolling(
+            pd.Series(np.log1p(local["followers"].to_numpy(dtype="float64")[order])),
+            window, 1, "mean")
         return State.of(frame.drop(columns="y"), np.arange(len(frame)))
     return ctx.store_cached("engagement_state", build)
 
@@ -103,6 +111,7 @@ def engagement_at(ctx: Context, rows: str) -> dict[str, np.ndarray]:
     def build() -> dict[str, np.ndarray]:
         columns = [c for n in ctx.config.history_windows
                    for c in (f"eng_median_last{n}", f"eng_mean_last{n}", f"eng_std_last{n}")]
+        columns.append(BASELINE_FOLLOWERS)
         return asof_before(frame["ckey"].to_numpy(), frame["t"].to_numpy(),
                            engagement_state(ctx), columns)
     if rows == "local":

@@ -60,7 +60,9 @@ def preprocess(data: StoreData, config: FeatureConfig = FeatureConfig(),
     = collected_at - posted_at in days), ``posts_since_known`` (the creator's earlier posts
     whose outcome no feature sees: unsettled or hidden; not a feature, the intervals widen
     with it), ``baseline`` (the creator's trailing median of the
-    history outcome before the post, NaN without history) and ``y`` (the target, log
+    history outcome before the post, NaN without history), ``baseline_followers_log`` (the
+    mean log follower count at the baseline's posts; not a feature, the model's level moves
+    with the followers gained since: ``model.follower_level``) and ``y`` (the target, log
     scale; for ``lift`` the log weighted outcome minus ``baseline``). ``config`` is resolved
     with ``config_for_target`` so history features follow the target's scale.
 
@@ -129,6 +131,7 @@ def _table(ctx: Context, age_days: np.ndarray, keys: bool = True) -> pd.DataFram
     columns = {name: values[name] for name in feature_names(ctx.config)}
     columns["baseline"] = values[history.baseline_name(ctx.config)]
     columns[history.DISTANCE] = values[history.DISTANCE]
+    columns[history.BASELINE_FOLLOWERS] = values[history.BASELINE_FOLLOWERS]
     table = pd.DataFrame(columns)
     if keys:
         table.insert(0, "creator", q["creator"].astype("string").array)

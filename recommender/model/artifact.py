@@ -88,6 +88,7 @@ def save_model(model: EngagementModel, directory: str | Path,
         "n_rows": model.n_rows_,
         "n_rounds": model.rounds(),  # early stopping's choice, <= n_estimators
         "tree_scale": model.trees_scale(),  # the factor the trees are read at
+        "follower_elasticity": model.elasticity(),  # the level's move with followers
         "profile_after_post_rows": getattr(model, "profile_after_post_rows_", None),
         "data_fingerprint": getattr(model, "data_fingerprint_", None),
         **(extra or {}),
@@ -137,6 +138,8 @@ def _restore_state(model: EngagementModel, path: Path, manifest: dict[str, Any])
     model.n_rows_ = int(manifest["n_rows"])
     model.n_rounds_ = manifest.get("n_rounds")  # absent in models saved before early stopping
     model.tree_scale_ = float(manifest.get("tree_scale", 1.0))  # absent before scale_trees
+    # Absent before follower_level: those models' levels were the trailing median alone.
+    model.follower_elasticity_ = float(manifest.get("follower_elasticity", 0.0))
     model.profile_after_post_rows_ = manifest.get("profile_after_post_rows")
 
 
@@ -305,6 +308,7 @@ def params_from_manifest(manifest: dict[str, Any]) -> dict[str, Any]:
     params = dict(manifest.get("params", {}))
     # Models saved before the level filter learned their trees against the trailing median.
     params.setdefault("level_model", "median")
+    params.setdefault("follower_level", False)
     config = dict(manifest.get("feature_config", {}))
     for key, value in config.items():
         if isinstance(value, list):

@@ -49,7 +49,7 @@ from recommender.features import (
     preprocess,
 )
 from recommender.features.profile import AFTER_POST
-from recommender.model import _lgb, intervals, staleness, tree_scale
+from recommender.model import _lgb, follower_level, intervals, staleness, tree_scale
 from recommender.model.timing import TimingProfile
 from recommender.store import StoreData, fingerprint_posts
 
@@ -87,6 +87,7 @@ class EngagementModel:
         scaled_intervals: bool = True,
         early_stopping: bool = False,
         scale_trees: bool = True,
+        follower_level: bool = False,
     ) -> None:
         self.target = target
         self.horizon_days = horizon_days
@@ -107,6 +108,7 @@ class EngagementModel:
         self.scaled_intervals = scaled_intervals
         self.early_stopping = early_stopping
         self.scale_trees = scale_trees
+        self.follower_level = follower_level
 
     # -- parameters ------------------------------------------------------------------------
     def get_params(self) -> dict[str, Any]:
@@ -114,7 +116,8 @@ class EngagementModel:
             "target", "horizon_days", "interval", "n_estimators", "learning_rate",
             "num_leaves", "min_child_samples", "random_state", "objective", "monotone_age",
             "timing_profile", "level_model", "level_features",
-            "stale_shift", "scaled_intervals", "early_stopping", "scale_trees")}
+            "stale_shift", "scaled_intervals", "early_stopping", "scale_trees",
+            "follower_level")}
         return params
 
     @property
@@ -260,8 +263,10 @@ class EngagementModel:
         trees soak up part of the timing signal and the profile comes out at a third of
         its size on generated worlds.)"""
         self.timing_ = None
+        settled = table[table["age_days"].fillna(np.inf) >= self.config.settled_days]
+        self.follower_elasticity_ = (follower_level.fit_elasticity(settled)
+                                     if self.follower_level and self.target != "lift" else 0.0)
         if self.timing_profile:
-            settled = table[table["age_days"].fillna(np.inf) >= self.config.settled_days]
             residual = settled["y"].to_numpy(dtype="float64") - self.level(settled)
             self.timing_ = TimingProfile().fit(
                 settled["creator"].to_numpy(), settled["local_hour"].to_numpy(),
@@ -271,15 +276,20 @@ class EngagementModel:
 
     def level(self, table: pd.DataFrame) -> np.ndarray:
         """The creator's level, the offset the trees learn the departure from: the filter's
-        level extrapolated to the post (``level_model="filter"``) or the trailing median;
-        the population median without history. 0 for the ``lift`` target."""
+        level extrapolated to the post (``level_model="filter"``) or the trailing median,
+        moved with the followers gained since (``follower_level``); the population median
+        without history. 0 for the ``lift`` target."""
         if self.target == "lift":
             return np.zeros(len(table))
         column = "level" if getattr(self, "level_model", "median") == "filter" else "baseline"
         if column not in table:
             column = "baseline"
-        return (table[column].astype("float64").fillna(self.population_baseline_)
-                .to_numpy())
+        base = table[column].astype("float64").fillna(self.population_baseline_).to_numpy()
+        return base + self.elasticity() * follower_level.growth(table)
+
+    def elasticity(self) -> float:
+        """How the level moves with log follower growth (0 unless ``follower_level``)."""
+        return float(getattr(self, "follower_elasticity_", 0.0))
 
     def baseline(self, table: pd.DataFrame) -> np.ndarray:
         """The usual post lifts are measured against: the trailing median (population median

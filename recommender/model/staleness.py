@@ -20,12 +20,13 @@ import pandas as pd
 
 from recommender.features import level
 from recommender.features.context import NS_PER_DAY, to_ns
-from recommender.features.history import DISTANCE
+from recommender.features.history import BASELINE_FOLLOWERS, DISTANCE
 
 
 def outcome_columns(table: pd.DataFrame) -> list[str]:
     """The columns fed by earlier outcomes (what a frozen track record freezes)."""
     return ["baseline", *[c for c in table.columns if c.startswith("eng_")],
+            *[c for c in (BASELINE_FOLLOWERS,) if c in table],
             *[c for c in level.COLUMNS if c in table]]
 
 
