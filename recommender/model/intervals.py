@@ -14,7 +14,8 @@ import pandas as pd
 
 from recommender.features import level
 from recommender.features.context import NS_PER_DAY, to_ns
-from recommender.features.history import BASELINE_FOLLOWERS, DISTANCE
+from recommender.features.history import DISTANCE
+from recommender.model import staleness
 
 HISTORY_BUCKETS = (0, 5, 20)  # n_prev_posts lower edges: cold, short, established
 # Posts since the creator's last known outcome + 1, lower edges (1 = the very next post).
@@ -58,10 +59,8 @@ def conformal(model: Any, table: pd.DataFrame, calibration: np.ndarray, early: A
 
 def _replayed_residuals(model: Any, table: pd.DataFrame, calibration: np.ndarray,
                         early: Any, unit: float | None) -> pd.DataFrame:
-    stale_columns = ["baseline", *[c for c in model.feature_names_ if c.startswith("eng_")],
-                     *[c for c in (BASELINE_FOLLOWERS,) if c in table]]
+    stale_columns = staleness.outcome_columns(table)
     level_columns = [c for c in level.COLUMNS if c in table]
-    stale_columns += level_columns
     creator = table["creator"].astype(str).to_numpy()
     y = table["y"].to_numpy(dtype="float64")[calibration]
     history = history_bucket(table[calibration])
