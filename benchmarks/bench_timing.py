@@ -19,7 +19,9 @@ challenge, hashtags, duration, cadence; log scale). Printed per seed:
   planted shape itself as the regressor, on the same residuals the profile is fitted on
   (log outcome minus trailing median, settled posts, clipped): the best any test of the
   kind can do on these posts. Flat creators are tested against the shape of strength 0.5
-  at their own planted best hour. Its "barely among strong" is a floor for the model's.
+  at their own planted best hour. Its "barely among strong" is a floor for the model's;
+  its slope (the planted shape's amplitude fitted on the creator's posts) ranked by planted
+  strength, "oracle_timing_spearman", is what any per-creator estimate could reach.
 
 Usage: .venv/bin/python benchmarks/bench_timing.py [--seeds 1 2 3] [--creators 40] [--params JSON]
 """
@@ -103,13 +105,14 @@ def usual_value(truth: pd.Series, own: pd.DataFrame, now: pd.Timestamp,
     return float(np.mean(values))
 
 
-def oracle_barely(model: EngagementModel, table: pd.DataFrame, truth: pd.DataFrame
-                  ) -> pd.Series:
-    """Per creator: does the test with the planted shape as regressor fail to find timing?
+def oracle(model: EngagementModel, table: pd.DataFrame, truth: pd.DataFrame
+           ) -> pd.DataFrame:
+    """Per creator: does the test with the planted shape as regressor fail to find timing
+    (``barely``), and the shape's fitted amplitude (``amplitude``, 1 = as planted).
     ``table``: the training table the model was fitted on."""
     settled = table[table["age_days"].fillna(np.inf) >= model.config.settled_days]
     residual = settled["y"].to_numpy(dtype="float64") - model.level(settled)
-    barely = {}
+    barely, amplitude = {}, {}
     for creator, rows in settled.assign(r=residual).groupby("creator", observed=True):
         planted = truth.loc[str(creator)]
         shape = fx.timing_effect(rows["local_hour"].to_numpy(float),
@@ -122,13 +125,14 @@ def oracle_barely(model: EngagementModel, table: pd.DataFrame, truth: pd.DataFra
         x = shape[ok] - shape[ok].mean()
         y = r - r.mean()
         if len(y) < 3 or x @ x < 1e-12:
-            barely[str(creator)] = True
+            barely[str(creator)], amplitude[str(creator)] = True, 0.0
             continue
         slope = (x @ y) / (x @ x)
         rest = y - slope * x
         se = np.sqrt(rest @ rest / (len(y) - 2) / (x @ x))
         barely[str(creator)] = bool(slope - Z_CHECK * se <= 0)
-    return pd.Series(barely)
+        amplitude[str(creator)] = float(slope * max(float(planted["timing_strength"]), 0.5))
+    return pd.DataFrame({"barely": pd.Series(barely), "amplitude": pd.Series(amplitude)})
 
 
 def run_seed(seed: int, creators: int, params: dict[str, Any] | None = None
@@ -158,8 +162,9 @@ def run_seed(seed: int, creators: int, params: dict[str, Any] | None = None
                      "recovered": (got - usual) / (best - usual) if best > usual else np.nan,
                      "pred_lift": float(np.log1p(top.lift / 100.0)), "true_lift": got - usual})
     table = pd.DataFrame(rows)
-    table["oracle_barely"] = oracle_barely(model, training, truth).reindex(
-        table["creator"]).to_numpy()
+    best_test = oracle(model, training, truth).reindex(table["creator"])
+    table["oracle_barely"] = best_test["barely"].to_numpy()
+    table["oracle_amplitude"] = best_test["amplitude"].to_numpy()
     strong, flat = table["strength"] >= STRONG, table["strength"] < 0.05
     positive = table["true_lift"] > 0.05
     return {
@@ -173,6 +178,8 @@ def run_seed(seed: int, creators: int, params: dict[str, Any] | None = None
                                     / table.loc[positive, "true_lift"]).median()),
         "oracle_barely_strong": float(table.loc[strong, "oracle_barely"].astype(bool).mean()),
         "oracle_barely_flat": float(table.loc[flat, "oracle_barely"].astype(bool).mean()),
+        "oracle_timing_spearman": float(spearmanr(table["oracle_amplitude"],
+                                                  table["strength"])[0]),
     }
 
 
@@ -186,7 +193,7 @@ def main() -> None:
     targets = {"barely_strong": "<= 0.10", "barely_flat": ">= 0.80", "timing_spearman": ">= 0.6",
                "recovered_median": ">= 0.70", "lift_spearman": ">= 0.5",
                "lift_ratio_median": "0.8-1.25", "oracle_barely_strong": "(floor)",
-               "oracle_barely_flat": "(~0.80)"}
+               "oracle_barely_flat": "(~0.80)", "oracle_timing_spearman": "(ceiling)"}
     results = {seed: run_seed(seed, args.creators, args.params) for seed in args.seeds}
     print(f"{'metric':<20}" + "".join(f"{'seed ' + str(s):>10}" for s in results)
           + f"{'median':>10}  target")

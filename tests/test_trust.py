@@ -141,3 +141,24 @@ def test_a_tag_taken_up_as_the_account_grew_is_not_best() -> None:
                      "shares": 0, "saves": 0, "views": 10_000})
     profile = creator_profile(pd.DataFrame(rows), "a", "UTC", "weighted", now)
     assert profile.best_tags == ["goodtag"]
+
+
+def test_a_tag_used_beside_a_good_one_is_not_credited_with_its_effect() -> None:
+    """Every post with the good tag also carries #fyp, and #fyp is on half of the others:
+    #fyp's own posts do beat the creator's typical post, but only through the tag beside
+    it, so it is not "best" (each tag's own mean residual crowned it)."""
+    now = pd.Timestamp("2025-06-01", tz="UTC")
+    rows = []
+    for i in range(90):
+        good = i % 3 == 0
+        tags = ["cooking"] + (["goodtag", "fyp"] if good else (["fyp"] if i % 2 else []))
+        likes = 200 * np.exp(0.4 if good else 0.0)
+        rows.append({"creator": "a", "posted_at": now - pd.Timedelta(days=100 - i),
+                     "hashtags": tags, "duration_s": 20.0, "caption": "",
+                     "sound_is_original": True, "likes": float(round(likes)), "comments": 0,
+                     "shares": 0, "saves": 0, "views": 10_000})
+    posts = pd.DataFrame(rows)
+    profile = creator_profile(posts, "a", "UTC", "weighted", now)
+    assert profile.best_tags == ["goodtag"]
+    assert profile.tag_scores["goodtag"] == pytest.approx(0.4, abs=0.05)
+    assert abs(profile.tag_scores["fyp"]) < 0.01

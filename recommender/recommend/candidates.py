@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from sklearn.linear_model import RidgeCV
+from sklearn.preprocessing import SplineTransformer
 
 from recommender.engagement import log_engagement
 from recommender.recommend.trends import TrendState
@@ -29,7 +31,9 @@ DURATION_BUCKETS = (15.0, 30.0, 60.0)
 MIN_TAG_USES = 3
 BASELINE_POSTS = 20  # the trailing median's window, as the features' (``baseline_window``)
 BEST_TAG_MIN = 0.01  # log scale: a tag worth under 1% is not "best" (reasons start at 1%)
-TAG_SHRINK = 5.0  # pseudo-posts at the creator's median: a tag used twice is not "best"
+TAG_ALPHAS = np.logspace(-2.0, 3.5, 23)  # ridge penalties tried, in posts
+RESID_CLIP = 1.5  # log scale, as the timing profile's
+TREND_POSTS_PER_KNOT = 30
 SETTLED_DAYS = 3.0  # younger posts have not finished growing; leave them out of tag stats
 QUERY_COLUMNS = ["creator", "posted_at", "caption", "hashtags", "sound_id", "sound_name",
                  "sound_is_original", "duration_s"]
@@ -105,23 +109,50 @@ def creator_profile(posts: pd.DataFrame, creator: str, timezone: str, target: st
 
 
 def _tag_scores(own: pd.DataFrame, target: str, now: pd.Timestamp) -> pd.Series:
-    """Each tag's shrunk mean log engagement vs the creator's trailing median as of each
-    post (settled posts only), less the creator's mean such residual. Against the
-    creator's overall median, tags taken up lately looked best because the account grew."""
+    """Each tag's effect (log scale) on the creator's settled posts, net of the creator's
+    level path: log engagement regressed on a smooth trend in time (a cubic spline, one
+    knot per TREND_POSTS_PER_KNOT posts, unpenalised) and on indicators of the tags used at
+    least MIN_TAG_USES times (ridge, the penalty chosen by leave-one-out error with
+    scikit-learn's ``RidgeCV``). Outcomes are clipped at +/-RESID_CLIP around a running
+    median, so one viral post does not crown its tags.
+
+    Jointly, a tag used beside good ones is not credited with their effect (each tag's own
+    mean residual was: "#fyp" rode on the niche tags beside it, and "best" tags came out
+    worse than the usual ones on generated worlds); the penalty grows as the posts fail to
+    tell tags apart. Net of the trend, a tag taken up as the account grew is not "best"."""
     settled = own[(now - own["posted_at"]) >= pd.Timedelta(days=SETTLED_DAYS)]
     settled = settled.sort_values("posted_at", kind="stable")
     y = pd.Series(log_engagement(settled, target), index=settled.index)
-    trailing = y.shift(1).rolling(BASELINE_POSTS, min_periods=1).median()
-    resid = (y - trailing).dropna()
-    # A trailing median lags a growing account by the same amount on every post: centred,
-    # a tag scores how much its posts beat the creator's typical post of their time.
-    resid = (resid - resid.mean()).rename("resid")
-    long = settled[["hashtags"]].join(resid).explode("hashtags").dropna()
-    if long.empty:
+    y = y[np.isfinite(y)]
+    settled = settled.loc[y.index]
+    long = settled[["hashtags"]].explode("hashtags").dropna()
+    uses = long["hashtags"].value_counts()
+    long = long[long["hashtags"].isin(uses.index[uses >= MIN_TAG_USES])]
+    if long.empty or len(y) < MIN_TAG_USES + 2:
         return pd.Series(dtype=float)
-    stats = long.groupby("hashtags")["resid"].agg(["sum", "count"])
-    stats = stats[stats["count"] >= MIN_TAG_USES]
-    return (stats["sum"] / (stats["count"] + TAG_SHRINK)).sort_values(ascending=False)
+    running = y.rolling(2 * BASELINE_POSTS + 1, center=True, min_periods=1).median()
+    y = running + np.clip(y - running, -RESID_CLIP, RESID_CLIP)
+    used = (pd.crosstab(long.index, long["hashtags"]).reindex(y.index, fill_value=0) > 0)
+    trend = _trend_basis(settled["posted_at"])
+    # Frisch-Waugh: ridge on what the trend leaves = ridge that leaves the trend unpenalised.
+    fit = RidgeCV(alphas=TAG_ALPHAS, fit_intercept=False).fit(
+        _net_of(trend, used.to_numpy(dtype="float64")), _net_of(trend, y.to_numpy(dtype="float64")))
+    return pd.Series(fit.coef_, index=used.columns.astype(str)).sort_values(ascending=False)
+
+
+def _net_of(basis: np.ndarray, values: np.ndarray) -> np.ndarray:
+    return values - basis @ np.linalg.lstsq(basis, values, rcond=None)[0]
+
+
+def _trend_basis(posted_at: pd.Series) -> np.ndarray:
+    """Intercept plus a cubic B-spline in days (no spline for a single day)."""
+    days = ((posted_at - posted_at.min()) / pd.Timedelta(days=1)).to_numpy(dtype="float64")
+    ones = np.ones((len(days), 1))
+    if len(days) < 2 or days.max() <= 0:
+        return ones
+    knots = int(np.clip(len(days) // TREND_POSTS_PER_KNOT, 2, 8))
+    spline = SplineTransformer(n_knots=knots, degree=3, include_bias=False)
+    return np.hstack([ones, spline.fit_transform(days[:, None])])
 
 
 def slot_grid(now: pd.Timestamp, timezone: str, days: int, *, not_before: int | None = None,

@@ -148,7 +148,7 @@ def _content(posts: pd.DataFrame, creator: str, target: str, result: SuggestResu
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
     tags = lift_to_percent(profile.tag_scores.head(10)[::-1])
     axes[0].barh([f"#{t}" for t in tags.index], tags.to_numpy(), color="tab:blue")
-    axes[0].set_title("Hashtags: % vs your median post (shrunk)")
+    axes[0].set_title("Hashtags: each tag's own effect, % (fitted jointly, shrunk)")
     axes[1].bar(sounds.index, sounds.to_numpy(), color="tab:orange")
     axes[1].set_title("Sounds: % vs your median post")
     for ax in axes:
