@@ -178,12 +178,13 @@ def slot_grid(now: pd.Timestamp, timezone: str, days: int, *, not_before: int | 
 
 def hashtag_sets(profile: CreatorProfile, trends: TrendState, draft: Draft | None
                  ) -> dict[str, list[str]]:
-    """Named hashtag sets: the creator's usual, best, best + a trend, and the draft's."""
+    """Named hashtag sets: the creator's usual, best, best + a trend, and the draft's. The
+    trend takes the place of the usual tag that fills "best" to four, not of a best tag."""
     trending = [t for t in trends.trending_tags() if t not in profile.best_tags]
     sets = {
         "usual": profile.usual_tags,
         "best": _fill(profile.best_tags, profile.usual_tags, 4),
-        "best+trend": _fill(profile.best_tags[:2] + trending[:1], profile.usual_tags, 4),
+        "best+trend": _fill(profile.best_tags[:3] + trending[:1], profile.usual_tags, 4),
     }
     if draft is not None and draft.hashtags is not None:
         sets["draft"] = list(draft.hashtags)
