@@ -119,7 +119,7 @@ def _tag_scores(own: pd.DataFrame, target: str, now: pd.Timestamp) -> pd.Series:
     worse than the usual ones on generated worlds); the penalty grows as the posts fail to
     tell tags apart. Net of the trend, a tag taken up as the account grew is not "best"."""
     settled = own[(now - own["posted_at"]) >= pd.Timedelta(days=SETTLED_DAYS)]
-    settled = settled.sort_values("posted_at", kind="stable")
+    settled = settled.sort_values("posted_at", kind="stable").reset_index(drop=True)
     y = pd.Series(log_engagement(settled, target), index=settled.index)
     y = y[np.isfinite(y)]
     settled = settled.loc[y.index]
