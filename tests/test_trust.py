@@ -162,3 +162,26 @@ def test_a_tag_used_beside_a_good_one_is_not_credited_with_its_effect() -> None:
     assert profile.best_tags == ["goodtag"]
     assert profile.tag_scores["goodtag"] == pytest.approx(0.4, abs=0.05)
     assert abs(profile.tag_scores["fyp"]) < 0.01
+
+
+def test_where_timing_barely_matters_the_slots_keep_to_the_best_guess(results) -> None:  # type: ignore[no-untyped-def]
+    """Every slot counts the same for such a creator, so the profile's best-guess hour
+    (its tie-break) places the suggestions, not the trees' slot-to-slot noise."""
+    model = trained().model
+    checked = 0
+    for result in results.values():
+        week = model.timing_.week(result.creator)
+        if not result.timing.barely_matters or np.ptp(week) <= 1e-12:
+            continue
+        start = result.now.tz_convert(result.timezone).floor("h") + pd.Timedelta(hours=1)
+        for s in result.suggestions:
+            local = s.post_at
+            midnight = local.normalize()
+            # The day's hours inside the window (its first and last days are partial).
+            hours = [h for h in range(24)
+                     if start <= midnight + pd.Timedelta(hours=h) < start + pd.Timedelta(days=7)]
+            day = week[local.day_of_week * 24: local.day_of_week * 24 + 24]
+            assert day[local.hour] == pytest.approx(day[hours].max(), abs=1e-12), (
+                result.creator, str(local))
+            checked += 1
+    assert checked > 0

@@ -114,6 +114,7 @@ def suggest(data: StoreData, model: Any, creator: str, *, days: int = 7, top: in
     if len(slots) == 0:
         raise UsageError("no posting slot is left after --not-before/--not-after/"
                          "--exclude-weekdays; widen the window")
+    slots = best_guess_slots(model, creator, slots, top)
     batch = _batch(data, profile, trends, slots, draft, when, target, model)
     scored = score_batch(model, batch.frame, data)
     result = _result(data, model, profile, trends, batch, scored, top, draft, when, now is None)
@@ -121,6 +122,30 @@ def suggest(data: StoreData, model: Any, creator: str, *, days: int = 7, top: in
 
     result.cadence = for_suggest(data, creator, when, target)
     return result
+
+
+def best_guess_slots(model: Any, creator: str, slots: pd.DatetimeIndex, top: int
+                     ) -> pd.DatetimeIndex:
+    """Where timing barely matters, each day's slots at the profile's best-guess hour.
+
+    Every slot then counts the same in the figures (the profile is only a tie-break), but
+    the trees' small slot-to-slot differences (spacing, trend age) used to pick the hour:
+    6-7 h from the planted best hour for such creators on generated worlds, where the best
+    guess was 3-4 h off; the guess costs nothing where timing is truly flat. With few posts
+    the guess is mostly the population's. Unknown creators keep every slot, and so does a
+    window with fewer days than ``top`` (one suggestion a day)."""
+    profile = getattr(model, "timing_", None)
+    if profile is None or profile.summary(creator).matters:
+        return slots
+    week = profile.week(creator)
+    if np.ptp(week) <= 1e-12:
+        return slots
+    value = week[slots.day_of_week.to_numpy() * 24 + slots.hour.to_numpy()]
+    dates = np.asarray(slots.date)
+    day_best = pd.Series(value).groupby(dates).transform("max").to_numpy()
+    if len(set(dates)) < top:
+        return slots
+    return slots[value >= day_best - 1e-12]
 
 
 @dataclass

@@ -95,7 +95,8 @@ class TimingEffect:
                     "above follow this estimate; posts at a few other hours would firm it up.")
         return (f"Timing barely matters for you, as far as your posts show: {self.reason}. "
                 f"Pick any slot that suits you; every slot here counts the same (the best "
-                f"slot could still be worth up to {self.high:+.0f}%, the 80% upper bound).")
+                f"slot could still be worth up to {self.high:+.0f}%, the 80% upper bound). "
+                "The slots above keep to the profile's best-guess hour, at no claimed gain.")
 
 
 def timing_effect(profile: np.ndarray, evidence: np.ndarray, outcome: np.ndarray,
