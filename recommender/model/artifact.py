@@ -309,6 +309,7 @@ def params_from_manifest(manifest: dict[str, Any]) -> dict[str, Any]:
     # Models saved before the level filter learned their trees against the trailing median.
     params.setdefault("level_model", "median")
     params.setdefault("follower_level", False)
+    params.setdefault("additive_sound", False)  # absent before it: unconstrained trees
     config = dict(manifest.get("feature_config", {}))
     for key, value in config.items():
         if isinstance(value, list):
