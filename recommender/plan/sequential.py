@@ -152,7 +152,9 @@ class SearchReport:
     moves_tried: int = 0
     moves_accepted: int = 0
     seconds: float = 0.0
-    stopped: str = "no improving move left"
+    # A round samples up to ``moves_per_round`` moves per creator, not every feasible one:
+    # the search ends at the first round where none of those improves.
+    stopped: str = "no improving move among those tried"
 
 
 def local_search(states: list[CreatorState], evaluator: Evaluator, deadline: float,
