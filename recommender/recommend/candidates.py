@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from recommender.engagement import log_engagement
+from recommender.model.timing import CLIP as RESID_CLIP  # the timing profile's clip
 from recommender.recommend.trends import TrendState
 from recommender.recommend.usual import (
     DEFAULT_DURATION_S,
@@ -30,7 +31,6 @@ MIN_TAG_USES = 3
 BASELINE_POSTS = 20  # the trailing median's window, as the features' (``baseline_window``)
 BEST_TAG_MIN = 0.01  # log scale: a tag worth under 1% is not "best" (reasons start at 1%)
 TAG_ALPHAS = np.logspace(-2.0, 3.5, 23)  # ridge penalties tried, in posts
-RESID_CLIP = 1.5  # log scale, as the timing profile's
 TREND_POSTS_PER_KNOT = 30
 SETTLED_DAYS = 3.0  # younger posts have not finished growing; leave them out of tag stats
 QUERY_COLUMNS = ["creator", "posted_at", "caption", "hashtags", "sound_id", "sound_name",
