@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from recommender.engagement import TARGETS, lift_to_percent
+from recommender.plan.sequential import MIN_GAIN
 from recommender.plan.solve import naive_choice
 from recommender.plan.totals import RHO_CREATOR, TAIL_DF, Total, total_intervals
 from recommender.recommend.explain import reason_codes
@@ -298,8 +299,13 @@ def notes(result: PlanResult) -> list[str]:
         f"Solver: {s['name']} {s['version']}, {s['time_limit_s_per_creator']} s per creator, "
         f"statuses {s['statuses']}, largest optimality gap {s['max_gap']:.2%} "
         "(static objective); then local search on the sequential objective "
-        f"({s['local_search']['moves_accepted']} moves kept).",
+        f"({_moves(s['local_search']['moves_accepted'])} kept, each raising the creator's "
+        f"total by {MIN_GAIN:.0%} or more).",
     ]
     if result.creators["agency"].isna().all():
         out.append("agency: not enough data (no draft had its own planned_at).")
     return out
+
+
+def _moves(n: int) -> str:
+    return f"{n} move" if n == 1 else f"{n} moves"
