@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from recommender.plan import Constraints
 from recommender.plan.constraints import NS_PER_HOUR, slot_grid, violations
-from recommender.plan.sequential import CreatorState, cadence_features, local_search
+from recommender.plan.sequential import MIN_GAIN, CreatorState, cadence_features, local_search
 from recommender.plan.solve import Problem, naive_choice, solve_cpsat, solve_greedy
 
 
@@ -86,3 +87,29 @@ def test_solver_greedy_and_search_never_break_a_rule(problem: Problem) -> None:
         assert cp.objective >= greedy.objective * (1 - 1e-6)
     assert state.total >= start_total * (1 - 1e-9)
     assert len(naive_choice(problem.draft, problem.value, 3)) <= 3
+
+
+class _Static:
+    """Stands in for the model: a schedule is worth the sum of its pairs' static values."""
+
+    def totals(self, states, schedules):  # type: ignore[no-untyped-def]
+        return [float(s.pair_value[chosen].sum()) for s, chosen in zip(states, schedules)]
+
+
+@pytest.mark.parametrize(("values", "kept"), [((100.0, 100.5), 0), ((100.0, 100.5, 103.0), 2)])
+def test_search_keeps_only_moves_worth_min_gain(values: tuple[float, ...], kept: int) -> None:
+    """A move worth under MIN_GAIN (1%) of the creator's total is within the model's error
+    and is not taken; a larger one is."""
+    constraints = Constraints(start="2025-03-03", end="2025-03-03")
+    grid = slot_grid(constraints, "UTC")
+    n = len(values)
+    state = CreatorState(
+        creator="c", pair_row=np.arange(n), pair_draft=np.zeros(n, np.int64),
+        pair_t=grid.t[:n], pair_day=grid.day[:n], pair_week=grid.week[:n],
+        pair_value=np.asarray(values), fixed_rows=np.zeros(0, np.int64),
+        fixed_t=np.zeros(0, np.int64), fixed_day=np.zeros(0, np.int64),
+        fixed_week=np.zeros(0, np.int64), prior_ns=np.zeros(0, np.int64),
+        constraints=constraints, chosen=np.array([0]))
+    assert abs(MIN_GAIN - 0.01) < 1e-12
+    local_search([state], _Static(), deadline=float("inf"))  # type: ignore[arg-type]
+    assert state.chosen.tolist() == [kept]
