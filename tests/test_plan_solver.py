@@ -111,5 +111,7 @@ def test_search_keeps_only_moves_worth_min_gain(values: tuple[float, ...], kept:
         fixed_week=np.zeros(0, np.int64), prior_ns=np.zeros(0, np.int64),
         constraints=constraints, chosen=np.array([0]))
     assert abs(MIN_GAIN - 0.01) < 1e-12
-    local_search([state], _Static(), deadline=float("inf"))  # type: ignore[arg-type]
+    report = local_search([state], _Static(), deadline=float("inf"))  # type: ignore[arg-type]
     assert state.chosen.tolist() == [kept]
+    # The stop reason the plan's --json shows says what was checked: gains under 1%.
+    assert report.stopped == "no move among those tried gains 1% or more"

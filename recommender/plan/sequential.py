@@ -161,8 +161,8 @@ class SearchReport:
     moves_accepted: int = 0
     seconds: float = 0.0
     # A round samples up to ``moves_per_round`` moves per creator, not every feasible one:
-    # the search ends at the first round where none of those improves.
-    stopped: str = "no improving move among those tried"
+    # the search ends at the first round where none of those gains MIN_GAIN.
+    stopped: str = f"no move among those tried gains {MIN_GAIN:.0%} or more"
 
 
 def local_search(states: list[CreatorState], evaluator: Evaluator, deadline: float,
@@ -190,6 +190,7 @@ def local_search(states: list[CreatorState], evaluator: Evaluator, deadline: flo
                 owners.append(s)
                 schedules.append(chosen)
         if not schedules:
+            report.stopped = "no feasible move"
             break
         report.moves_tried += len(schedules)
         totals = evaluator.totals(owners, schedules)
