@@ -22,6 +22,12 @@ challenge, hashtags, duration, cadence; log scale). Printed per seed:
   at their own planted best hour. Its "barely among strong" is a floor for the model's;
   its slope (the planted shape's amplitude fitted on the creator's posts) ranked by planted
   strength, "oracle_timing_spearman", is what any per-creator estimate could reach.
+- pooled over the seeds, the oracle's test at every threshold (its t statistic, the planted
+  shape's amplitude over its standard error): how often it says "barely" among strong and
+  among flat creators, and the best each target allows the other. With the shape known
+  only the size is tested, so for Gaussian noise no test of the same posts separates the
+  two groups better (Neyman-Pearson): where no threshold meets both timing-detection
+  targets, no estimate that must also find the hour can.
 
 Usage: .venv/bin/python benchmarks/bench_timing.py [--seeds 1 2 3] [--creators 40] [--params JSON]
 """
@@ -112,7 +118,7 @@ def oracle(model: EngagementModel, table: pd.DataFrame, truth: pd.DataFrame
     ``table``: the training table the model was fitted on."""
     settled = table[table["age_days"].fillna(np.inf) >= model.config.settled_days]
     residual = settled["y"].to_numpy(dtype="float64") - model.level(settled)
-    barely, amplitude = {}, {}
+    barely, amplitude, t = {}, {}, {}
     for creator, rows in settled.assign(r=residual).groupby("creator", observed=True):
         planted = truth.loc[str(creator)]
         shape = fx.timing_effect(rows["local_hour"].to_numpy(float),
@@ -125,18 +131,21 @@ def oracle(model: EngagementModel, table: pd.DataFrame, truth: pd.DataFrame
         x = shape[ok] - shape[ok].mean()
         y = r - r.mean()
         if len(y) < 3 or x @ x < 1e-12:
-            barely[str(creator)], amplitude[str(creator)] = True, 0.0
+            barely[str(creator)], amplitude[str(creator)], t[str(creator)] = True, 0.0, -np.inf
             continue
         slope = (x @ y) / (x @ x)
         rest = y - slope * x
         se = np.sqrt(rest @ rest / (len(y) - 2) / (x @ x))
         barely[str(creator)] = bool(slope - Z_CHECK * se <= 0)
+        t[str(creator)] = float(slope / se) if se > 0 else np.inf * np.sign(slope)
         amplitude[str(creator)] = float(slope * max(float(planted["timing_strength"]), 0.5))
-    return pd.DataFrame({"barely": pd.Series(barely), "amplitude": pd.Series(amplitude)})
+    return pd.DataFrame({"barely": pd.Series(barely), "amplitude": pd.Series(amplitude),
+                         "t": pd.Series(t)})
 
 
 def run_seed(seed: int, creators: int, params: dict[str, Any] | None = None
-             ) -> dict[str, float]:
+             ) -> tuple[dict[str, float], pd.DataFrame]:
+    """The seed's figures, and per creator its planted strength and the oracle's t."""
     world = make_posts(n_creators=creators, days=180, seed=seed)
     data = world.as_store_data()
     model = EngagementModel(**(params or {}))
@@ -165,6 +174,7 @@ def run_seed(seed: int, creators: int, params: dict[str, Any] | None = None
     best_test = oracle(model, training, truth).reindex(table["creator"])
     table["oracle_barely"] = best_test["barely"].to_numpy()
     table["oracle_amplitude"] = best_test["amplitude"].to_numpy()
+    table["oracle_t"] = best_test["t"].to_numpy()
     strong, flat = table["strength"] >= STRONG, table["strength"] < 0.05
     positive = table["true_lift"] > 0.05
     return {
@@ -180,7 +190,31 @@ def run_seed(seed: int, creators: int, params: dict[str, Any] | None = None
         "oracle_barely_flat": float(table.loc[flat, "oracle_barely"].astype(bool).mean()),
         "oracle_timing_spearman": float(spearmanr(table["oracle_amplitude"],
                                                   table["strength"])[0]),
-    }
+    }, table[["strength", "oracle_t"]]
+
+
+def oracle_tradeoff(rows: pd.DataFrame) -> list[str]:
+    """Lines: the oracle's "barely" rates among strong and flat creators at each threshold
+    of its t statistic (``rows``: strength, oracle_t; pooled over seeds), and what each
+    detection target leaves of the other."""
+    strong = rows.loc[rows["strength"] >= STRONG, "oracle_t"].to_numpy()
+    flat = rows.loc[rows["strength"] < 0.05, "oracle_t"].to_numpy()
+    if not len(strong) or not len(flat):
+        return ["oracle trade-off: no strong or no flat creators"]
+    lines = [f"oracle trade-off, pooled over the seeds ({len(strong)} strong, {len(flat)} "
+             "flat creators): threshold on t -> barely among strong / among flat"]
+    for z in (0.0, 0.5, Z_CHECK, 1.0, 1.5):
+        lines.append(f"  t <= {z:.2f}: {np.mean(strong <= z):.2f} / {np.mean(flat <= z):.2f}")
+    # The loosest threshold meeting "barely <= 10% among strong", and the strictest meeting
+    # ">= 80% among flat": what each leaves of the other target.
+    ordered, k = np.sort(strong), int(np.floor(0.10 * len(strong) + 1e-9))
+    loose = ordered[k - 1] if k else ordered[0] - 1e-9
+    strict = np.quantile(flat, 0.80, method="inverted_cdf")
+    lines.append(f"  barely <= 0.10 among strong needs t <= {loose:.2f}: barely among flat "
+                 f"{np.mean(flat <= loose):.2f} (target >= 0.80)")
+    lines.append(f"  barely >= 0.80 among flat needs t <= {strict:.2f}: barely among strong "
+                 f"{np.mean(strong <= strict):.2f} (target <= 0.10)")
+    return lines
 
 
 def main() -> None:
@@ -194,7 +228,8 @@ def main() -> None:
                "recovered_median": ">= 0.70", "lift_spearman": ">= 0.5",
                "lift_ratio_median": "0.8-1.25", "oracle_barely_strong": "(floor)",
                "oracle_barely_flat": "(~0.80)", "oracle_timing_spearman": "(ceiling)"}
-    results = {seed: run_seed(seed, args.creators, args.params) for seed in args.seeds}
+    runs = {seed: run_seed(seed, args.creators, args.params) for seed in args.seeds}
+    results = {seed: figures for seed, (figures, _) in runs.items()}
     print(f"{'metric':<20}" + "".join(f"{'seed ' + str(s):>10}" for s in results)
           + f"{'median':>10}  target")
     for key, target in targets.items():
@@ -202,6 +237,7 @@ def main() -> None:
         print(f"{key:<20}" + "".join(f"{v:>10.2f}" for v in values)
               + f"{statistics.median(values):>10.2f}  {target}")
     print("creators per seed: " + ", ".join(str(results[s]["creators"]) for s in results))
+    print("\n".join(oracle_tradeoff(pd.concat([rows for _, rows in runs.values()]))))
 
 
 if __name__ == "__main__":
