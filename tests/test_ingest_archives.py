@@ -30,24 +30,25 @@ def _bomb(path: Path, mib: int) -> Path:
     return path
 
 
-def _count_member_opens(monkeypatch) -> list[str]:  # type: ignore[no-untyped-def]
-    """Names of the members opened (decompressed) from now on."""
-    opened: list[str] = []
-    real_open = zipfile.ZipFile.open
+def _spy(monkeypatch, owner: object, attr: str) -> list[tuple]:  # type: ignore[no-untyped-def]
+    """The positional arguments of every call to ``owner.attr`` from now on (it still runs):
+    ``zipfile.ZipFile`` counts archives opened, ``zipfile.ZipFile.open`` members unpacked."""
+    calls: list[tuple] = []
+    real = getattr(owner, attr)
 
-    def counting(self, name, *args, **kwargs):  # type: ignore[no-untyped-def]
-        opened.append(getattr(name, "filename", name))
-        return real_open(self, name, *args, **kwargs)
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(args)
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(zipfile.ZipFile, "open", counting)
-    return opened
+    monkeypatch.setattr(owner, attr, spy)
+    return calls
 
 
 def test_zip_bomb_is_refused_from_its_index_before_unpacking(tmp_path: Path,
                                                              monkeypatch) -> None:  # type: ignore[no-untyped-def]
     bomb = _bomb(tmp_path / "bomb.zip", 64)
     assert bomb.stat().st_size < 2**20  # 64 MiB unpacked from well under 1 MiB
-    opened = _count_member_opens(monkeypatch)
+    opened = _spy(monkeypatch, zipfile.ZipFile, "open")
     with pytest.raises(InputError, match=r"bomb\.zip: unpacks to 64 MiB, over the limit of "
                                          r"16 MiB; .*RECOMMENDER_ZIP_MAX_MB"):
         ingest_paths([bomb], tmp_path / "s", zip_limits=archives.ZipLimits(max_bytes=16 * 2**20))
@@ -60,7 +61,7 @@ def test_zip_bomb_is_refused_from_its_index_before_unpacking(tmp_path: Path,
 def test_a_bomb_under_the_size_cap_is_refused_by_its_packing_ratio(tmp_path: Path,
                                                                   monkeypatch) -> None:  # type: ignore[no-untyped-def]
     bomb = _bomb(tmp_path / "ratio.zip", 80)  # 80 MiB of one byte: ~1000:1
-    opened = _count_member_opens(monkeypatch)
+    opened = _spy(monkeypatch, zipfile.ZipFile, "open")
     with pytest.raises(InputError, match=r"ratio\.zip:posts\.csv: unpacks [\d,]+ times its "
                                          r"packed size \(80 MiB\), over the limit of 200:1"):
         ingest_paths([bomb], tmp_path / "s")  # default limits: 1 GiB, 200:1
@@ -88,14 +89,7 @@ def test_member_count_cap_and_a_single_index_read(tmp_path: Path, monkeypatch) -
         z.writestr("posts.csv", HISTORY)
     with pytest.raises(InputError, match=r"holds 301 files, over the limit of 100 members"):
         ingest_paths([many], tmp_path / "s", zip_limits=archives.ZipLimits(max_members=100))
-    opened: list[object] = []
-    real = zipfile.ZipFile
-
-    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
-        opened.append(args[0])
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(zipfile, "ZipFile", counting)
+    opened = _spy(monkeypatch, zipfile, "ZipFile")
     report = ingest_paths([many], tmp_path / "s")
     assert report.totals["stored"] == 5 and len(report.ignored) == 300
     assert len(opened) == 1  # the index is read once, not once per member
