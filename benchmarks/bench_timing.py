@@ -136,8 +136,10 @@ def oracle(model: EngagementModel, table: pd.DataFrame, truth: pd.DataFrame
         slope = (x @ y) / (x @ x)
         rest = y - slope * x
         se = np.sqrt(rest @ rest / (len(y) - 2) / (x @ x))
-        barely[str(creator)] = bool(slope - Z_CHECK * se <= 0)
         t[str(creator)] = float(slope / se) if se > 0 else np.inf * np.sign(slope)
+        # The profile's one-sided test (slope - Z_CHECK * se <= 0), read off t; a NaN t
+        # (slope and se both 0) is no evidence: barely.
+        barely[str(creator)] = not t[str(creator)] > Z_CHECK
         amplitude[str(creator)] = float(slope * max(float(planted["timing_strength"]), 0.5))
     return pd.DataFrame({"barely": pd.Series(barely), "amplitude": pd.Series(amplitude),
                          "t": pd.Series(t)})
