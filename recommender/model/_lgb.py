@@ -11,6 +11,10 @@ suggest` that has 2 s in all. Two remedies:
   package's shared library (``LGBM_BoosterCreateFromModelfile``, ``...PredictForMat``): the
   same library and calls ``lightgbm.Booster`` makes, without importing the Python package.
   Where the library cannot be found it falls back to ``lightgbm.Booster``.
+
+Every training and prediction goes through ``train`` and ``predict`` here, which hold
+``THREAD_COUNT`` (see ``ThreadCountGate``): LightGBM keeps one thread count for the whole
+process, and two calls at once with different counts corrupt memory.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ import importlib.metadata
 import importlib.util
 import os
 import sys
+import threading
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -80,6 +86,106 @@ def clone(booster: Any) -> Any:
     if isinstance(booster, NativeBooster):
         return NativeBooster(booster._lib, None, booster.model_to_string().encode())
     return lightgbm().Booster(model_str=booster.model_to_string())
+
+
+class ThreadCountGate:
+    """Lets LightGBM calls overlap only when they use the same thread count.
+
+    LightGBM (4.x) keeps the count in one process-wide variable that each call sets from
+    its ``num_threads`` (<= 0: OpenMP's default, every core). A call sizes its per-thread
+    buffers from it when it starts and reads it again in each parallel loop, so a call
+    that started with one thread runs two once another thread's call sets "every core",
+    writes past its buffers and kills the process. That is what crashed a CI run (a
+    backtest fold predicting on every core while the other fold trained on one): two
+    threads, one training at 1 and one predicting at 0, segfault within seconds.
+
+    A call with another count than those running waits until none runs. Calls with the
+    running count are let in unless a call with another count waits; when the last
+    running call ends, the waiting count goes next (its turn), so no count is starved by
+    a thread that calls again at once. A thread already inside may call again with the
+    same count."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._count: int | None = None  # the running calls' count
+        self._running = 0
+        self._waiting: Counter[int] = Counter()
+        self._turn: int | None = None  # the count that goes next
+        self._mine = threading.local()
+
+    @staticmethod
+    def key(num_threads: int) -> int:
+        """The count LightGBM records for ``num_threads`` (every value <= 0 is one)."""
+        return max(int(num_threads), 0)
+
+    def held_by_me(self) -> int | None:
+        """The count this thread holds the gate with, None outside it."""
+        return getattr(self._mine, "count", None)
+
+    def waiting(self) -> int:
+        with self._condition:
+            return sum(self._waiting.values())
+
+    def _other_waiting(self, count: int | None) -> int | None:
+        return next((k for k, n in self._waiting.items() if n and k != count), None)
+
+    def _may_enter(self, count: int) -> bool:
+        if self._turn is not None:
+            return self._turn == count
+        if self._running == 0:
+            return True
+        return self._count == count and self._other_waiting(count) is None
+
+    @contextlib.contextmanager
+    def held(self, num_threads: int) -> Iterator[None]:
+        count = self.key(num_threads)
+        mine = self.held_by_me()
+        if mine is not None:
+            if mine != count:  # it would wait for itself
+                raise RuntimeError(f"a LightGBM call with {count} threads inside one with "
+                                   f"{mine}")
+            yield
+            return
+        with self._condition:
+            self._waiting[count] += 1
+            try:
+                self._condition.wait_for(lambda: self._may_enter(count))
+            except BaseException:  # interrupted while waiting: pass on its turn
+                self._waiting[count] -= 1
+                if self._turn == count and not self._waiting[count]:
+                    self._turn = None if self._running else self._other_waiting(count)
+                self._condition.notify_all()
+                raise
+            self._waiting[count] -= 1
+            self._count, self._running = count, self._running + 1
+            if self._turn == count and not self._waiting[count]:
+                self._turn = None
+        self._mine.count = count
+        try:
+            yield
+        finally:
+            self._mine.count = None
+            with self._condition:
+                self._running -= 1
+                if not self._running:
+                    self._turn = self._other_waiting(self._count)
+                self._condition.notify_all()
+
+
+THREAD_COUNT = ThreadCountGate()
+
+
+def train(params: dict[str, Any], dataset: Any, **kwargs: Any) -> Any:
+    """``lightgbm.train`` holding THREAD_COUNT at ``params["num_threads"]``."""
+    with THREAD_COUNT.held(int(params.get("num_threads", 0))):
+        return lightgbm().train(params, dataset, **kwargs)
+
+
+def predict(booster: Any, data: Any, num_threads: int = 0, pred_contrib: bool = False
+            ) -> np.ndarray:
+    """``booster.predict`` (either kind) holding THREAD_COUNT at ``num_threads``."""
+    with THREAD_COUNT.held(num_threads):
+        return booster.predict(data, pred_contrib=pred_contrib, num_threads=num_threads)
 
 
 _LIB: ctypes.CDLL | None = None

@@ -203,7 +203,8 @@ def _run_fold(table: pd.DataFrame, train: np.ndarray, test: np.ndarray,
               params: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, Any]]:
     model = EngagementModel(**params).fit_table(table.iloc[train])
     test_rows = table.iloc[test]
-    pred = model.predict_table(test_rows)
+    # Every LightGBM call of a fold at its one count: folds run together (_lgb.THREAD_COUNT).
+    pred = model.predict_table(test_rows, model.n_jobs)
     low, high = model.interval_table(test_rows, pred)
     fallback = float(np.nanmedian(table["y"].iloc[train]))
     known = ~table["holdout_test"].to_numpy(dtype=bool) if "holdout_test" in table else None

@@ -178,8 +178,8 @@ class EngagementModel:
                                 valid=frozen if self.early_stopping else None)
         if self.scale_trees:
             assert frozen is not None
-            self.tree_scale_ = tree_scale.fit(self._label(frozen),
-                                              early.predict(self._matrix(frozen)))
+            self.tree_scale_ = tree_scale.fit(
+                self._label(frozen), self.tree_part(frozen, self.n_jobs, booster=early))
         self.intervals_ = intervals.conformal(self, table, calibration, early)
         self.booster_ = self._fit_parts(table)
         self.training_window_ = (table["posted_at"].min(), table["posted_at"].max())
@@ -205,13 +205,13 @@ class EngagementModel:
             categorical_feature=self.categorical_features_, free_raw_data=True,
         )
         if not self._stops_early(valid):
-            return lgb.train(self.lgb_params(), dataset, num_boost_round=self.rounds())
+            return _lgb.train(self.lgb_params(), dataset, num_boost_round=self.rounds())
         assert valid is not None
         held = lgb.Dataset(self._matrix(valid), reference=dataset, label=self._label(valid),
                            categorical_feature=self.categorical_features_)
-        booster = lgb.train({**self.lgb_params(), "metric": "l1"}, dataset,
-                            num_boost_round=self.n_estimators, valid_sets=[held],
-                            callbacks=[lgb.early_stopping(PATIENCE, verbose=False)])
+        booster = _lgb.train({**self.lgb_params(), "metric": "l1"}, dataset,
+                             num_boost_round=self.n_estimators, valid_sets=[held],
+                             callbacks=[lgb.early_stopping(PATIENCE, verbose=False)])
         self.n_rounds_ = int(booster.best_iteration or self.n_estimators)
         return booster
 
@@ -335,7 +335,7 @@ class EngagementModel:
         default (every core). ``booster``: other trees than ``booster_`` (the early fit
         the intervals are calibrated with)."""
         trees = self.booster_ if booster is None else booster
-        return self.trees_scale() * trees.predict(self._matrix(table), num_threads=n_threads)
+        return self.trees_scale() * _lgb.predict(trees, self._matrix(table), n_threads)
 
     def trees_scale(self) -> float:
         """The factor the trees' output is read at (1 unless ``scale_trees`` fitted one)."""
@@ -373,8 +373,8 @@ class EngagementModel:
 
     def contributions(self, table: pd.DataFrame) -> pd.DataFrame:
         """Per-feature contributions (LightGBM SHAP values) + ``bias``, one row per post."""
-        values = self.trees_scale() * self.booster_.predict(self._matrix(table),
-                                                            pred_contrib=True)
+        values = self.trees_scale() * _lgb.predict(self.booster_, self._matrix(table),
+                                                   pred_contrib=True)
         out = pd.DataFrame(values, columns=[*self.feature_names_, "bias"], index=table.index)
         # The timing profile is additive too: its value is this row's timing contribution.
         out.insert(len(self.feature_names_), "slot_profile", self.timing_part(table))

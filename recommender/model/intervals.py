@@ -76,7 +76,7 @@ def _replayed_residuals(model: Any, table: pd.DataFrame, calibration: np.ndarray
         if level_columns and shift:
             then = grouped_t.shift(shift)[calibration].to_numpy(dtype="float64")
             replay = level.advance(replay, (now - then) / NS_PER_DAY)
-        residual = y - (model._offset(replay) + model.tree_part(replay, booster=early))
+        residual = y - (model._offset(replay) + model.tree_part(replay, model.n_jobs, early))
         residual = residual / row_scale(model, replay, unit)
         ok = np.isfinite(residual) & replay["baseline"].notna().to_numpy()
         if shift == 0:
