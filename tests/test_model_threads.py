@@ -155,7 +155,7 @@ def test_scoring_in_a_background_thread_calls_lightgbm_only_through_the_gate(
 # this run segfaulted in 3 of 6 tries (4 of 6 at 10 trainings); the deterministic
 # contract is the spy tests above.
 _RACE = """
-import sys, threading
+import threading
 import numpy as np
 from recommender.model import _lgb
 lgb = _lgb.lightgbm()

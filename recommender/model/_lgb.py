@@ -150,16 +150,14 @@ class ThreadCountGate:
             self._waiting[count] += 1
             try:
                 self._condition.wait_for(lambda: self._may_enter(count))
-            except BaseException:  # interrupted while waiting: pass on its turn
-                self._waiting[count] -= 1
-                if self._turn == count and not self._waiting[count]:
-                    self._turn = None if self._running else self._other_waiting(count)
+            except BaseException:  # interrupted while waiting: the others re-check
                 self._condition.notify_all()
                 raise
-            self._waiting[count] -= 1
+            finally:
+                self._waiting[count] -= 1
+                if self._turn == count and not self._waiting[count]:
+                    self._turn = None  # this count's turn is taken (or given up)
             self._count, self._running = count, self._running + 1
-            if self._turn == count and not self._waiting[count]:
-                self._turn = None
         self._mine.count = count
         try:
             yield
